@@ -71,4 +71,15 @@ inline uint16_t f32_to_bf16(float f) {
   return static_cast<uint16_t>(x >> 16);
 }
 
+// Distinct element types for 16-bit floats, so typed kernels and Tensor::data<T>() can tell
+// f16 from bf16. Plain bit containers: convert with the functions above.
+struct f16_t {
+  uint16_t bits;
+};
+struct bf16_t {
+  uint16_t bits;
+};
+inline float to_float(f16_t v) { return f16_to_f32(v.bits); }
+inline float to_float(bf16_t v) { return bf16_to_f32(v.bits); }
+
 }  // namespace wick
