@@ -1,0 +1,97 @@
+// The op API: eager tensor operations that run on the inputs' device. Each function checks
+// shapes and dtypes (throwing wick::Error that names the op and the shapes), allocates the
+// output, and dispatches to the kernel table. Inputs of binary ops must share a dtype (no
+// implicit promotion, as in candle); use to_dtype(). Float math accumulates in f32.
+#pragma once
+
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "backend/op.h"
+#include "core/tensor.h"
+
+namespace wick {
+
+// ---- layout, conversion, creation ----
+Tensor contiguous(const Tensor& x);                  // x itself when already contiguous
+Tensor copy(const Tensor& x);                        // always a fresh contiguous copy
+Tensor to_dtype(const Tensor& x, DType dtype);       // cast; quantized <-> float (de)quantizes rows
+Tensor to_device(const Tensor& x, Device device);
+Tensor full(const Shape& shape, double value, DType dtype = DType::kF32,
+            Device device = Device::cpu());
+Tensor zeros(const Shape& shape, DType dtype = DType::kF32, Device device = Device::cpu());
+Tensor scalar_like(const Tensor& x, double value);   // 0-d tensor of x's dtype and device
+// Writes src into dst (same shape; dst may be a strided view, e.g. a KV cache slot).
+void copy_into(const Tensor& src, Tensor& dst);
+
+// ---- elementwise (NumPy broadcasting) ----
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor add(const Tensor& a, double b);
+Tensor sub(const Tensor& a, double b);
+Tensor mul(const Tensor& a, double b);
+Tensor div(const Tensor& a, double b);
+Tensor maximum(const Tensor& a, double b);
+Tensor minimum(const Tensor& a, double b);
+
+Tensor neg(const Tensor& x);
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor rsqrt(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor silu(const Tensor& x);
+Tensor gelu_erf(const Tensor& x);
+Tensor gelu_tanh(const Tensor& x);
+Tensor relu(const Tensor& x);
+Tensor abs(const Tensor& x);
+Tensor sqr(const Tensor& x);
+
+// ---- reductions along one dim ----
+Tensor sum(const Tensor& x, int dim, bool keepdim = false);
+Tensor mean(const Tensor& x, int dim, bool keepdim = false);
+Tensor max(const Tensor& x, int dim, bool keepdim = false);
+Tensor min(const Tensor& x, int dim, bool keepdim = false);
+Tensor argmax(const Tensor& x, int dim, bool keepdim = false);  // i64
+Tensor cumsum(const Tensor& x, int dim);
+
+// ---- normalisation and activations over the last dim ----
+Tensor softmax(const Tensor& x);
+Tensor log_softmax(const Tensor& x);
+// y = x / sqrt(mean(x^2) + eps) * (weight + weight_offset); weight (D) may be undefined.
+Tensor rms_norm(const Tensor& x, const Tensor& weight, float eps, float weight_offset = 0.0f);
+// y = (x - mean) / sqrt(var + eps) * weight + bias; weight/bias (D) may be undefined.
+Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps);
+// Rotary embedding. x: (..., H, D); positions: x.shape[:-2] i32/i64 (absolute token positions);
+// inv_freq: (R/2) f32 with R <= D rotated dims (the rest pass through). neox: rotate halves
+// (x[i], x[i + R/2]) as HF does; otherwise interleaved pairs (x[2i], x[2i+1]) as GPT-J.
+Tensor rope(const Tensor& x, const Tensor& positions, const Tensor& inv_freq, bool neox);
+
+// ---- linear algebra ----
+// a (..., M, K) @ b (..., K, N) -> (..., M, N); batch dims broadcast; either operand may be a
+// transposed view (e.g. b = w.t()).
+Tensor matmul(const Tensor& a, const Tensor& b);
+// x (..., K) @ w^T + bias: w (N, K) of any dtype incl. GGUF block types; x float; out x's dtype.
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias = Tensor());
+
+// ---- indexing ----
+Tensor index_select(const Tensor& x, int dim, const Tensor& indices);  // indices (n)
+Tensor embedding(const Tensor& weight, const Tensor& ids);  // weight (V, D) any dtype -> (ids.., D) f32 for quantized weights
+Tensor gather(const Tensor& x, int dim, const Tensor& index);
+Tensor concat(std::span<const Tensor> xs, int dim);
+Tensor concat(std::initializer_list<Tensor> xs, int dim);
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+// (q_len, kv_len) f32 additive mask: 0 where query i (absolute position query_offset + i) may
+// see key j (j <= query_offset + i and, when window > 0, query_offset + i - j < window), -inf else.
+Tensor attention_mask(int64_t q_len, int64_t kv_len, int64_t query_offset, int64_t window = 0,
+                      Device device = Device::cpu());
+// Largest k along the last dim, sorted descending (ties: lower index first). Values, i64 indices.
+std::pair<Tensor, Tensor> topk(const Tensor& x, int64_t k);
+
+}  // namespace wick
