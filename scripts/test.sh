@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds wick and runs every test: the release build (warnings as errors) under ctest, then each
+# libFuzzer target briefly under ASan/UBSan. Assumes .ci/install-deps has run. Tests that need
+# the real models (scripts/fetch-models.sh) skip with a message when models/ is empty.
+#   scripts/test.sh            full run
+#   WICK_FUZZ_SECONDS=0 scripts/test.sh   skip the fuzz smoke run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+fuzz_seconds=${WICK_FUZZ_SECONDS:-20}
+
+echo "== build (preset ci: release, -Werror)"
+cmake --preset ci >/dev/null
+cmake --build --preset ci -j"$jobs"
+
+echo "== unit, golden and model tests"
+ctest --preset ci -j"$jobs" --timeout 900
+
+if [[ "$fuzz_seconds" != 0 ]] && command -v clang++ >/dev/null; then
+  echo "== fuzz smoke run (${fuzz_seconds}s per target, ASan+UBSan)"
+  cmake --preset fuzz >/dev/null
+  cmake --build --preset fuzz -j"$jobs"
+  shopt -s nullglob
+  for src in fuzz/*_fuzz.cpp; do
+    name=$(basename "$src" .cpp)
+    corpus="fuzz/corpus/$name"
+    work=$(mktemp -d)
+    [[ -d "$corpus" ]] && cp -r "$corpus"/. "$work"/
+    echo "-- $name"
+    "build/fuzz/fuzz/$name" -max_total_time="$fuzz_seconds" -rss_limit_mb=4096 -timeout=20 \
+      -print_final_stats=0 "$work" 2>&1 | tail -n 3
+    rm -rf "$work"
+  done
+fi
+echo "== all tests passed"
