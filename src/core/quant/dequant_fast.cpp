@@ -3,7 +3,11 @@
 
 namespace wick::quant {
 
-FastDequantizer fast_dequantizer(DType /*type*/) {
+FastDequantizer fast_dequantizer(DType type) {
+#if defined(__x86_64__)
+  static const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+  if (has_avx2) return avx2_dequantizer(type);
+#endif
   return nullptr;
 }
 
