@@ -150,11 +150,14 @@ class SafetensorsParser {
     const uint64_t end = (*offsets_it)[1].get<uint64_t>();
     if (end < begin) bad_tensor(name, fmt::format("data_offsets [{}, {}] end before begin", begin, end));
     uint64_t expected = 0;
-    if (__builtin_mul_overflow(numel, static_cast<uint64_t>(dtype->bytes), &expected) ||
-        end - begin != expected) {
+    if (__builtin_mul_overflow(numel, static_cast<uint64_t>(dtype->bytes), &expected)) {
+      bad_tensor(name, fmt::format("shape {} of {} overflows the byte count", shape_it->dump(),
+                                   info.dtype_name));
+    }
+    if (end - begin != expected) {
       bad_tensor(name, fmt::format("data_offsets [{}, {}] hold {} bytes but shape {} of {} needs {}",
                                    begin, end, end - begin, shape_it->dump(), info.dtype_name,
-                                   numel * dtype->bytes));
+                                   expected));
     }
     const uint64_t data_bytes = file_.bytes_.size() - 8 - file_.header_bytes_;
     if (end > data_bytes) {
