@@ -1,8 +1,8 @@
 // Row codecs between f32 and every storage dtype with a GGUF layout: f16, bf16 and the block
 // types of core/quant/blocks.h. The scalar functions here are the reference: dequantization is
 // bit-exact with the `gguf` Python package (and ggml), quantization is bit-exact with gguf where
-// gguf quantizes (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, F16, BF16) and follows ggml's reference
-// scale searches for the others. A row of n values must hold a whole number of blocks.
+// gguf quantizes (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, F16, BF16) and with ggml's reference quantizers
+// (no importance matrix) for every block type. A row must hold a whole number of blocks.
 #pragma once
 
 #include <cstdint>
@@ -14,8 +14,9 @@ namespace wick {
 
 // out[0..n_values) = decode(blocks). Types: f32, f16, bf16 and every quantized dtype.
 // Throws ErrorKind::kInvalidArgument if n_values is negative or not a multiple of the block
-// size, kUnsupported for integer/bool dtypes. Uses a SIMD path when the CPU has one; the result
-// is the same bits as dequantize_row_reference.
+// size, kUnsupported for integer/bool dtypes. Uses a SIMD path when the CPU has one (AVX2:
+// Q4_0, Q8_0, Q4_K, Q6_K); its result has the bits of dequantize_row_reference (a NaN scale
+// gives NaN either way, possibly with another payload).
 void dequantize_row(DType type, const void* blocks, float* out, int64_t n_values);
 
 // The scalar reference decoder, for tests and for forcing reference kernels.
