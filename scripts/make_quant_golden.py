@@ -36,6 +36,7 @@ from gguf import GGMLQuantizationType as T
 from gguf import quants
 
 SEED = 20240607
+GGUF_VERSION = "0.19.0"  # the gguf release the committed golden data was made with
 N_PER_ROW = 256  # a multiple of every block size
 TAG_GGUF_QUANTIZE, TAG_RANDOM_BLOCKS, TAG_GGML_QUANTIZE = 1, 2, 3
 
@@ -167,6 +168,8 @@ def main() -> None:
     here = pathlib.Path(__file__).resolve().parent.parent
     parser.add_argument("--out", default=str(here / "tests" / "data" / "quant"))
     args = parser.parse_args()
+    if importlib.metadata.version("gguf") != GGUF_VERSION:
+        print(f"warning: gguf {importlib.metadata.version('gguf')} installed, data was made with {GGUF_VERSION}")
     out_dir = pathlib.Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
 
