@@ -4,6 +4,7 @@
 
 #include "backend/kernel_table.h"
 #include "backends/cpu/dispatch.h"
+#include "backends/cpu/quant_cast.h"
 #include "core/strided_loop.h"
 
 namespace wick::cpu {
@@ -41,6 +42,10 @@ To convert(const From& v) {
 void cast_ref(const OpCall& call) {
   const Tensor& in = call.inputs[0];
   Tensor& out = call.outputs[0];
+  if (dtype_is_float(in.dtype()) && dtype_is_quantized(out.dtype())) {
+    cast_float_to_quantized_ref(call);  // quant_cast_ref.cpp
+    return;
+  }
   WICK_CHECK(!dtype_is_quantized(in.dtype()) && !dtype_is_quantized(out.dtype()),
              ErrorKind::kUnsupported, "cast {} -> {} on cpu", dtype_name(in.dtype()),
              dtype_name(out.dtype()));
