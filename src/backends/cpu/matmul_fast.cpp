@@ -1,0 +1,129 @@
+// Fast CPU kernels for matmul and linear: picks the AVX-512 or AVX2 build of matmul_impl.h at run
+// time (core/cpu_features.h) and maps tensors onto GemmArgs. GEMV (weights streamed once) for up
+// to kGemvMaxRows rows with contiguous weight rows, packed GEMM otherwise. Declines (reference
+// runs) on CPUs without AVX2/FMA/F16C, for K == 0, and for linear with a non-f32 input or bias.
+#include <vector>
+
+#include "backend/kernel_table.h"
+#include "backends/cpu/matmul_simd.h"
+#include "core/cpu_features.h"
+#include "core/half.h"
+#include "core/strided_loop.h"
+
+namespace wick::cpu {
+namespace {
+
+constexpr int64_t kGemvMaxRows = 8;
+
+const MatmulKernels* simd_kernels() {
+  static const MatmulKernels* const kernels = []() -> const MatmulKernels* {
+    const CpuFeatures& f = cpu_features();
+    if (f.has_avx512_set()) return &avx512::kMatmulKernels;
+    if (f.has_avx2_set()) return &avx2::kMatmulKernels;
+    return nullptr;
+  }();
+  return kernels;
+}
+
+const char* element_ptr(const Tensor& t, int64_t offset_elems) {
+  return static_cast<const char*>(t.storage()->data()) +
+         offset_elems * static_cast<int64_t>(dtype_info(t.dtype()).block_bytes);
+}
+
+void run_gemm(const MatmulKernels& k, const GemmArgs& g) {
+  const bool gemv_ok = g.m <= kGemvMaxRows && g.a.dtype == DType::kF32 && g.a.cs == 1 && g.b.rs == 1;
+  (gemv_ok ? k.gemv : k.gemm)(g);
+}
+
+Shape leading(const Shape& s, int drop) {
+  Shape r = s;
+  r.resize(s.rank() - drop);
+  return r;
+}
+
+// a: (B.., M, K), b: (B.., K, N) broadcast batch dims, any strides; out: (B.., M, N) contiguous.
+bool matmul_fast(const OpCall& call) {
+  const MatmulKernels* kernels = simd_kernels();
+  const Tensor& a = call.inputs[0];
+  const Tensor& b = call.inputs[1];
+  Tensor& out = call.outputs[0];
+  const int r = out.rank();
+  const int64_t m = out.shape()[r - 2], n = out.shape()[r - 1], k = a.shape()[r - 1];
+  if (kernels == nullptr || k == 0) return false;
+  if (out.numel() == 0) return true;
+  const bool f32_out = out.dtype() == DType::kF32;
+  std::vector<float> tmp(f32_out ? 0 : static_cast<size_t>(m * n));
+  const Shape batch = leading(out.shape(), 2);
+  const Shape sa = leading(a.strides(), 2), sb = leading(b.strides(), 2), so = leading(out.strides(), 2);
+  for_each_offsets<3>(batch, {&sa, &sb, &so}, {a.offset(), b.offset(), out.offset()}, [&](const auto& off) {
+    GemmArgs g;
+    g.m = m;
+    g.n = n;
+    g.k = k;
+    g.a = {element_ptr(a, off[0]), a.dtype(), a.strides()[r - 2], a.strides()[r - 1]};
+    g.b = {element_ptr(b, off[1]), b.dtype(), b.strides()[r - 2], b.strides()[r - 1]};
+    g.c = f32_out ? static_cast<float*>(out.storage()->data()) + off[2] : tmp.data();
+    g.ldc = n;
+    run_gemm(*kernels, g);
+    if (f32_out) return;
+    auto* dst = static_cast<uint16_t*>(out.storage()->data()) + off[2];
+    const bool f16 = out.dtype() == DType::kF16;
+    for (size_t i = 0; i < tmp.size(); ++i) dst[i] = f16 ? f32_to_f16(tmp[i]) : f32_to_bf16(tmp[i]);
+  });
+  return true;
+}
+
+// The leading dims of x as one (rows, K) matrix: true with the row stride when they collapse.
+bool collapse_rows(const Tensor& x, int64_t& row_stride) {
+  row_stride = 0;
+  int64_t inner_extent = 0, inner_stride = 0;
+  for (int d = x.rank() - 2; d >= 0; --d) {
+    const int64_t extent = x.shape()[d], stride = x.strides()[d];
+    if (extent == 1) continue;
+    if (inner_extent == 0) {
+      row_stride = stride;
+    } else if (stride != inner_stride * inner_extent) {
+      return false;
+    }
+    inner_extent = extent;
+    inner_stride = stride;
+  }
+  return true;
+}
+
+// x: (R.., K) f32; w: (N, K) f32/f16/bf16; bias: (N) f32 or undefined; out: (R.., N) contiguous.
+bool linear_fast(const OpCall& call) {
+  const MatmulKernels* kernels = simd_kernels();
+  const Tensor& x = call.inputs[0];
+  const Tensor& w = call.inputs[1];
+  const Tensor& bias = call.inputs[2];
+  Tensor& out = call.outputs[0];
+  const int64_t n = w.shape()[0], k = w.shape()[1];
+  if (kernels == nullptr || k == 0 || x.dtype() != DType::kF32) return false;
+  if (bias.defined() && (bias.dtype() != DType::kF32 || (n > 1 && bias.strides()[0] != 1))) return false;
+  int64_t row_stride = 0;
+  if (!collapse_rows(x, row_stride)) return false;
+  if (out.numel() == 0) return true;
+  GemmArgs g;
+  g.m = out.numel() / n;
+  g.n = n;
+  g.k = k;
+  g.a = {element_ptr(x, x.offset()), DType::kF32, row_stride, x.strides()[x.rank() - 1]};
+  g.b = {element_ptr(w, w.offset()), w.dtype(), w.strides()[1], w.strides()[0]};
+  g.c = static_cast<float*>(out.storage()->data()) + out.offset();
+  g.ldc = n;
+  g.bias = bias.defined() ? static_cast<const float*>(bias.storage()->data()) + bias.offset() : nullptr;
+  run_gemm(*kernels, g);
+  return true;
+}
+
+const bool kRegistered = [] {
+  for (DType dt : {DType::kF32, DType::kF16, DType::kBF16}) {
+    register_fast_kernel(Op::kMatmul, DeviceType::kCpu, dt, &matmul_fast);
+    register_fast_kernel(Op::kLinear, DeviceType::kCpu, dt, &linear_fast);
+  }
+  return true;
+}();
+
+}  // namespace
+}  // namespace wick::cpu

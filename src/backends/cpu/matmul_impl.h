@@ -1,0 +1,273 @@
+// f32 GEMM (packed, cache-blocked, register-tiled micro-kernel) and streaming GEMV written once
+// over `Vec` (simd_vec_impl.h); matmul_avx2.cpp and matmul_avx512.cpp each compile a copy.
+// GEMM follows the BLIS loop order: N blocks (one or more per thread, each thread writes its own
+// columns of C) > K blocks (pack B into kNr-wide panels) > M blocks (pack A into kMr-tall panels)
+// > kMr x kNr micro-tiles. Packing converts f16/bf16 to f32 and absorbs any operand strides.
+// GEMV (small M, weight rows contiguous) reads every weight once: 4 weight rows x 2 input rows per
+// step, f16 converted by F16C and bf16 by a 16-bit shift, so 16-bit weights move half the bytes.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "backends/cpu/matmul_simd.h"
+#include "backends/cpu/simd_vec_impl.h"
+#include "core/half.h"
+#include "core/thread_pool.h"
+
+namespace wick::cpu {
+namespace {
+
+constexpr int kW = Vec::kWidth;
+constexpr int kNr = 2 * kW;
+#if defined(__AVX512F__)
+constexpr int kMr = 12;  // 24 accumulators of 32 zmm
+#else
+constexpr int kMr = 6;  // 12 accumulators of 16 ymm
+#endif
+constexpr int64_t kKc = 256;
+constexpr int64_t kMc = kMr * 16;
+constexpr int64_t kNc = kNr * 64;
+
+// Vector and scalar element loads for the operand types.
+inline Vec::R vload(const float* p) { return Vec::load(p); }
+inline Vec::R vload(const f16_t* p) { return Vec::load_f16(reinterpret_cast<const uint16_t*>(p)); }
+inline Vec::R vload(const bf16_t* p) { return Vec::load_bf16(reinterpret_cast<const uint16_t*>(p)); }
+inline float sload(float v) { return v; }
+inline float sload(f16_t v) { return f16_to_f32(v.bits); }
+inline float sload(bf16_t v) { return bf16_to_f32(v.bits); }
+
+// The first n (< kW) elements at p as a vector, zeros after.
+template <class T>
+inline Vec::R vload_n(const T* p, int n) {
+  if constexpr (std::is_same_v<T, float>) {
+    return Vec::load_n(p, n);
+  } else {
+    T tmp[kW] = {};
+    std::memcpy(tmp, p, static_cast<size_t>(n) * sizeof(T));
+    return vload(tmp);
+  }
+}
+
+template <class T>
+void convert_run(const T* src, float* dst, int64_t n) {
+  int64_t i = 0;
+  for (; i + kW <= n; i += kW) Vec::store(dst + i, vload(src + i));
+  for (; i < n; ++i) dst[i] = sload(src[i]);
+}
+
+// Packs rows [r0, r0+rows) x cols [c0, c0+cols) of a strided matrix into panels of P rows:
+// panel p holds, for each col, P consecutive values (rows past the end are zero).
+template <class T>
+void pack_panels(const T* base, int64_t rs, int64_t cs, int64_t r0, int64_t rows, int64_t c0,
+                 int64_t cols, int P, float* out, float* tmp) {
+  for (int64_t p0 = 0; p0 < rows; p0 += P) {
+    const int pr = static_cast<int>(std::min<int64_t>(P, rows - p0));
+    float* dst = out + p0 * cols;
+    if (cs == 1) {
+      for (int i = 0; i < pr; ++i) {
+        convert_run(base + (r0 + p0 + i) * rs + c0, tmp, cols);
+        for (int64_t k = 0; k < cols; ++k) dst[k * P + i] = tmp[k];
+      }
+    } else if (rs == 1) {
+      for (int64_t k = 0; k < cols; ++k) convert_run(base + (c0 + k) * cs + r0 + p0, dst + k * P, pr);
+    } else {
+      for (int i = 0; i < pr; ++i)
+        for (int64_t k = 0; k < cols; ++k) dst[k * P + i] = sload(base[(r0 + p0 + i) * rs + (c0 + k) * cs]);
+    }
+    if (pr < P)
+      for (int64_t k = 0; k < cols; ++k)
+        for (int i = pr; i < P; ++i) dst[k * P + i] = 0.0f;
+  }
+}
+
+// c (MRV x nr, row stride ldc) = or += packed A panel (kc x kMr) @ packed B panel (kc x kNr).
+template <int MRV>
+void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                  bool accumulate, int nr) {
+  Vec::R acc0[MRV], acc1[MRV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MRV; ++i) acc0[i] = acc1[i] = Vec::zero();
+  for (int64_t k = 0; k < kc; ++k) {
+    const Vec::R b0 = Vec::load(pb), b1 = Vec::load(pb + kW);
+#pragma GCC unroll 16
+    for (int i = 0; i < MRV; ++i) {
+      const Vec::R a = Vec::set1(pa[i]);
+      acc0[i] = Vec::fma(a, b0, acc0[i]);
+      acc1[i] = Vec::fma(a, b1, acc1[i]);
+    }
+    pa += kMr;
+    pb += kNr;
+  }
+  const int n0 = std::min(nr, kW), n1 = nr - kW;
+#pragma GCC unroll 16
+  for (int i = 0; i < MRV; ++i) {
+    float* ci = c + i * ldc;
+    if (nr == kNr) {
+      if (accumulate) {
+        acc0[i] = Vec::add(acc0[i], Vec::load(ci));
+        acc1[i] = Vec::add(acc1[i], Vec::load(ci + kW));
+      }
+      Vec::store(ci, acc0[i]);
+      Vec::store(ci + kW, acc1[i]);
+      continue;
+    }
+    if (accumulate) acc0[i] = Vec::add(acc0[i], Vec::load_n(ci, n0));
+    Vec::store_n(ci, acc0[i], n0);
+    if (n1 > 0) {
+      if (accumulate) acc1[i] = Vec::add(acc1[i], Vec::load_n(ci + kW, n1));
+      Vec::store_n(ci + kW, acc1[i], n1);
+    }
+  }
+}
+
+using MicroKernelFn = void (*)(int64_t, const float*, const float*, float*, int64_t, bool, int);
+
+template <int... I>
+constexpr std::array<MicroKernelFn, sizeof...(I)> micro_kernel_table(std::integer_sequence<int, I...>) {
+  return {&micro_kernel<I + 1>...};
+}
+constexpr auto kMicroKernels = micro_kernel_table(std::make_integer_sequence<int, kMr>{});
+
+struct PackBuffers {
+  std::vector<float> a, b, tmp;
+};
+
+// One thread's share: columns [n_begin, n_end) of C.
+template <class TA, class TB>
+void gemm_columns(const GemmArgs& g, int64_t n_begin, int64_t n_end, PackBuffers& buf) {
+  const TA* a = static_cast<const TA*>(g.a.data);
+  const TB* b = static_cast<const TB*>(g.b.data);
+  for (int64_t jc = n_begin; jc < n_end; jc += kNc) {
+    const int64_t nc = std::min(kNc, n_end - jc);
+    for (int64_t pc = 0; pc < g.k; pc += kKc) {
+      const int64_t kc = std::min(kKc, g.k - pc);
+      // B as an (N, K) matrix: rows are b's columns.
+      pack_panels(b, g.b.cs, g.b.rs, jc, nc, pc, kc, kNr, buf.b.data(), buf.tmp.data());
+      for (int64_t ic = 0; ic < g.m; ic += kMc) {
+        const int64_t mc = std::min(kMc, g.m - ic);
+        pack_panels(a, g.a.rs, g.a.cs, ic, mc, pc, kc, kMr, buf.a.data(), buf.tmp.data());
+        for (int64_t jr = 0; jr < nc; jr += kNr) {
+          const int nr = static_cast<int>(std::min<int64_t>(kNr, nc - jr));
+          for (int64_t ir = 0; ir < mc; ir += kMr) {
+            const int mr = static_cast<int>(std::min<int64_t>(kMr, mc - ir));
+            kMicroKernels[static_cast<size_t>(mr - 1)](kc, buf.a.data() + ir * kc, buf.b.data() + jr * kc,
+                                                       g.c + (ic + ir) * g.ldc + jc + jr, g.ldc, pc > 0, nr);
+          }
+        }
+      }
+    }
+  }
+  if (g.bias != nullptr)
+    for (int64_t i = 0; i < g.m; ++i)
+      for (int64_t j = n_begin; j < n_end; ++j) g.c[i * g.ldc + j] += g.bias[j];
+}
+
+template <class TA, class TB>
+void gemm_typed(const GemmArgs& g) {
+  const int64_t panels = (g.n + kNr - 1) / kNr;
+  // Below ~64 kFLOP per panel a thread hand-off costs more than it saves.
+  const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, 2 * g.m * g.k * kNr));
+  parallel_for(panels, grain, [&](int64_t p_begin, int64_t p_end) {
+    thread_local PackBuffers buf;
+    buf.a.resize(static_cast<size_t>(kMc * kKc));
+    buf.b.resize(static_cast<size_t>(kNc * kKc));
+    buf.tmp.resize(static_cast<size_t>(kKc));
+    gemm_columns<TA, TB>(g, p_begin * kNr, std::min(g.n, p_end * kNr), buf);
+  });
+}
+
+template <class TA>
+void gemm_b_dispatch(const GemmArgs& g) {
+  switch (g.b.dtype) {
+    case DType::kF16: gemm_typed<TA, f16_t>(g); return;
+    case DType::kBF16: gemm_typed<TA, bf16_t>(g); return;
+    default: gemm_typed<TA, float>(g); return;
+  }
+}
+
+void gemm(const GemmArgs& g) {
+  switch (g.a.dtype) {
+    case DType::kF16: gemm_b_dispatch<f16_t>(g); return;
+    case DType::kBF16: gemm_b_dispatch<bf16_t>(g); return;
+    default: gemm_b_dispatch<float>(g); return;
+  }
+}
+
+// out[i * NW + j] = dot(x[i], w[j]) over k_dim values; x f32, w of type T.
+template <class T, int NW, int NX>
+void dot_block(const float* const* x, const T* const* w, int64_t k_dim, float* out) {
+  Vec::R acc[NX][NW];
+  for (int i = 0; i < NX; ++i)
+    for (int j = 0; j < NW; ++j) acc[i][j] = Vec::zero();
+  int64_t k = 0;
+  for (; k + kW <= k_dim; k += kW) {
+    Vec::R wv[NW];
+    for (int j = 0; j < NW; ++j) wv[j] = vload(w[j] + k);
+    for (int i = 0; i < NX; ++i) {
+      const Vec::R xv = Vec::load(x[i] + k);
+      for (int j = 0; j < NW; ++j) acc[i][j] = Vec::fma(xv, wv[j], acc[i][j]);
+    }
+  }
+  if (k < k_dim) {
+    const int rem = static_cast<int>(k_dim - k);
+    Vec::R wv[NW];
+    for (int j = 0; j < NW; ++j) wv[j] = vload_n(w[j] + k, rem);
+    for (int i = 0; i < NX; ++i) {
+      const Vec::R xv = Vec::load_n(x[i] + k, rem);
+      for (int j = 0; j < NW; ++j) acc[i][j] = Vec::fma(xv, wv[j], acc[i][j]);
+    }
+  }
+  for (int i = 0; i < NX; ++i)
+    for (int j = 0; j < NW; ++j) out[i * NW + j] = Vec::hsum(acc[i][j]);
+}
+
+// Output columns [n_begin, n_end) for every row of a.
+template <class T, int NW>
+void gemv_columns_step(const GemmArgs& g, const float* a, const T* b, int64_t j) {
+  const T* w[NW];
+  for (int t = 0; t < NW; ++t) w[t] = b + (j + t) * g.b.cs;
+  float out[2 * NW];
+  int64_t i = 0;
+  for (; i + 2 <= g.m; i += 2) {
+    const float* x[2] = {a + i * g.a.rs, a + (i + 1) * g.a.rs};
+    dot_block<T, NW, 2>(x, w, g.k, out);
+    for (int r = 0; r < 2; ++r)
+      for (int t = 0; t < NW; ++t)
+        g.c[(i + r) * g.ldc + j + t] = out[r * NW + t] + (g.bias ? g.bias[j + t] : 0.0f);
+  }
+  if (i < g.m) {
+    const float* x[1] = {a + i * g.a.rs};
+    dot_block<T, NW, 1>(x, w, g.k, out);
+    for (int t = 0; t < NW; ++t) g.c[i * g.ldc + j + t] = out[t] + (g.bias ? g.bias[j + t] : 0.0f);
+  }
+}
+
+template <class T>
+void gemv_typed(const GemmArgs& g) {
+  const float* a = static_cast<const float*>(g.a.data);
+  const T* b = static_cast<const T*>(g.b.data);
+  constexpr int64_t kBlock = 16;  // columns per scheduling unit: whole cache lines of C per thread
+  const int64_t blocks = (g.n + kBlock - 1) / kBlock;
+  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, g.m * g.k * kBlock));
+  parallel_for(blocks, grain, [&](int64_t b_begin, int64_t b_end) {
+    const int64_t n_end = std::min(g.n, b_end * kBlock);
+    int64_t j = b_begin * kBlock;
+    for (; j + 4 <= n_end; j += 4) gemv_columns_step<T, 4>(g, a, b, j);
+    for (; j < n_end; ++j) gemv_columns_step<T, 1>(g, a, b, j);
+  });
+}
+
+void gemv(const GemmArgs& g) {
+  switch (g.b.dtype) {
+    case DType::kF16: gemv_typed<f16_t>(g); return;
+    case DType::kBF16: gemv_typed<bf16_t>(g); return;
+    default: gemv_typed<float>(g); return;
+  }
+}
+
+}  // namespace
+}  // namespace wick::cpu
