@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/cpu_features.h"
 #include "core/dtype.h"
 #include "core/half.h"
 #include "core/quant/dequant_fast.h"
@@ -100,17 +101,11 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, QuantSimd,
 
 // On an AVX2 machine the fast path must actually be taken for the four types it covers.
 TEST(QuantSimdDispatch, Avx2CoversTheHotTypes) {
-#if defined(__x86_64__)
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("f16c")) {
-    GTEST_SKIP() << "CPU lacks AVX2/F16C";
-  }
+  if (!cpu_features().has_avx2_set()) GTEST_SKIP() << "no AVX2/FMA/F16C (or WICK_DISABLE_AVX2)";
   for (DType type : {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K}) {
     EXPECT_NE(quant::fast_dequantizer(type), nullptr) << dtype_name(type);
   }
   EXPECT_EQ(quant::fast_dequantizer(DType::kQ2_K), nullptr);
-#else
-  GTEST_SKIP() << "not x86-64";
-#endif
 }
 
 }  // namespace

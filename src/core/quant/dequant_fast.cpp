@@ -1,13 +1,12 @@
-// Picks the SIMD decoder for a dtype after a runtime CPU check (see dequant_fast.h).
+// Picks the SIMD decoder for a dtype after the runtime CPU check of core/cpu_features.h
+// (WICK_DISABLE_AVX2=1 in the environment forces the scalar reference).
 #include "core/quant/dequant_fast.h"
+#include "core/cpu_features.h"
 
 namespace wick::quant {
 
 FastDequantizer fast_dequantizer(DType type) {
-#if defined(__x86_64__)
-  static const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
-  if (has_avx2) return avx2_dequantizer(type);
-#endif
+  if (cpu_features().has_avx2_set()) return avx2_dequantizer(type);
   return nullptr;
 }
 
