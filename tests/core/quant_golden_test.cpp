@@ -119,8 +119,8 @@ TEST_P(QuantGolden, DequantizeRandomBlocksBitExact) {
     dequantize_row_reference(type(), s.blocks.data(), ref.data(), n);
     dequantize_row(type(), s.blocks.data(), fast.data(), n);
     const int64_t bad = first_bit_mismatch(ref, s.dequant);
-    EXPECT_EQ(bad, -1) << "value " << bad << ": wick " << ref[static_cast<size_t>(bad)]
-                       << " gguf " << s.dequant[static_cast<size_t>(bad)];
+    EXPECT_EQ(bad, -1) << "value " << bad << ": wick " << ref[static_cast<size_t>(bad)] << " gguf "
+                       << s.dequant[static_cast<size_t>(bad)];
     EXPECT_EQ(first_bit_mismatch(fast, s.dequant), -1) << "fast path differs";
     ++checked;
   }
@@ -141,8 +141,9 @@ TEST_P(QuantGoldenGguf, QuantizeMatchesGguf) {
       const uint8_t* want = s.blocks.data() + r * row_bytes;
       EXPECT_EQ(std::memcmp(got.data(), want, row_bytes), 0) << "row " << r;
       std::vector<float> out(in.n_per_row);
-      std::vector<float> expect(s.dequant.begin() + static_cast<std::ptrdiff_t>(r * in.n_per_row),
-                                s.dequant.begin() + static_cast<std::ptrdiff_t>((r + 1) * in.n_per_row));
+      std::vector<float> expect(
+          s.dequant.begin() + static_cast<std::ptrdiff_t>(r * in.n_per_row),
+          s.dequant.begin() + static_cast<std::ptrdiff_t>((r + 1) * in.n_per_row));
       dequantize_row(type(), want, out.data(), in.n_per_row);
       EXPECT_EQ(first_bit_mismatch(out, expect), -1) << "row " << r;
     }
