@@ -99,10 +99,11 @@ INSTANTIATE_TEST_SUITE_P(AllTypes, QuantSimd,
                            return std::string(dtype_name(param_info.param));
                          });
 
-// On an AVX2 machine the fast path must actually be taken for the four types it covers.
+// On an AVX2 machine the fast path must actually be taken for the types it covers.
 TEST(QuantSimdDispatch, Avx2CoversTheHotTypes) {
   if (!cpu_features().has_avx2_set()) GTEST_SKIP() << "no AVX2/FMA/F16C (or WICK_DISABLE_AVX2)";
-  for (DType type : {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K}) {
+  for (DType type : {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K,
+                     DType::kIQ4_NL, DType::kIQ4_XS}) {
     EXPECT_NE(quant::fast_dequantizer(type), nullptr) << dtype_name(type);
   }
   EXPECT_EQ(quant::fast_dequantizer(DType::kQ2_K), nullptr);

@@ -1,9 +1,9 @@
-// AVX2 decoders for Q4_0, Q8_0, Q4_K and Q6_K, selected by dequant_fast.cpp only on CPUs with
-// AVX2 and F16C. Every output is one int->float conversion and the same multiply (and subtract)
-// as the scalar reference, in the same order, so the bits match it; contraction into FMA is
-// switched off below because it would round once instead of twice.
-// Only intrinsics and file-local functions here: an inline function from a shared header,
-// compiled with AVX2 and kept out of line, could be the copy the linker picks for everyone.
+// AVX2 decoders for Q4_0, Q8_0, Q4_K, Q5_K, Q6_K, IQ4_NL and IQ4_XS, selected by dequant_fast.cpp
+// only on CPUs with AVX2 and F16C. Every output is one int->float conversion and the same multiply
+// (and subtract) as the scalar reference, in the same order, so the bits match it; contraction into
+// FMA is switched off below because it would round once instead of twice. Only intrinsics and
+// file-local functions here: an inline function from a shared header, compiled with AVX2 and kept
+// out of line, could be the copy the linker picks for everyone.
 #pragma GCC optimize("fp-contract=off")
 
 #if defined(__x86_64__)
@@ -111,6 +111,66 @@ void dequantize_q4_k(const void* blocks, float* out, int64_t n_blocks) {
   }
 }
 
+void dequantize_q5_k(const void* blocks, float* out, int64_t n_blocks) {
+  const auto* b = static_cast<const BlockQ5_K*>(blocks);
+  const __m256i low_mask = _mm256_set1_epi8(0x0f);
+  const __m256i one = _mm256_set1_epi8(1);
+  for (int64_t i = 0; i < n_blocks; ++i) {
+    const float d = half_to_float(b[i].d);
+    const float dmin = half_to_float(b[i].dmin);
+    const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qh));
+    for (int c = 0; c < kQK_K / 64; ++c, out += 64) {
+      const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs + 32 * c));
+      for (int half = 0; half < 2; ++half) {
+        const int group = 2 * c + half;
+        int sc = 0;
+        int m = 0;
+        scale_min_k4(group, b[i].scales, &sc, &m);
+        const __m256 dl = _mm256_set1_ps(d * static_cast<float>(sc));
+        const __m256 ml = _mm256_set1_ps(dmin * static_cast<float>(m));
+        // Bit `group` of every qh byte is the fifth bit; the 16-bit shift only moves bits of
+        // the neighbouring byte above bit 0, which the mask drops.
+        const __m256i fifth = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(group)), one);
+        const __m256i nibble =
+            _mm256_and_si256(half == 0 ? bytes : _mm256_srli_epi16(bytes, 4), low_mask);
+        const __m256i q = _mm256_or_si256(nibble, _mm256_slli_epi16(fifth, 4));
+        store32_affine(out + 32 * half, _mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1),
+                       dl, ml);
+      }
+    }
+  }
+}
+
+// 32 IQ4 codes packed like Q4_0 -> scale * kIQ4Values[code], the table lookup done by pshufb.
+inline void store32_iq4(float* out, const uint8_t* qs, __m256 scale) {
+  const __m128i table = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kIQ4Values));
+  const __m128i low_mask = _mm_set1_epi8(0x0f);
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m128i lo = _mm_shuffle_epi8(table, _mm_and_si128(bytes, low_mask));
+  const __m128i hi = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(bytes, 4), low_mask));
+  store16(out, lo, scale);
+  store16(out + 16, hi, scale);
+}
+
+void dequantize_iq4_nl(const void* blocks, float* out, int64_t n_blocks) {
+  const auto* b = static_cast<const BlockIQ4_NL*>(blocks);
+  for (int64_t i = 0; i < n_blocks; ++i, out += kQK) {
+    store32_iq4(out, b[i].qs, _mm256_set1_ps(half_to_float(b[i].d)));
+  }
+}
+
+void dequantize_iq4_xs(const void* blocks, float* out, int64_t n_blocks) {
+  const auto* b = static_cast<const BlockIQ4_XS*>(blocks);
+  for (int64_t i = 0; i < n_blocks; ++i) {
+    const float d = half_to_float(b[i].d);
+    for (int g = 0; g < kQK_K / 32; ++g, out += 32) {
+      const int ls = ((b[i].scales_l[g / 2] >> (4 * (g % 2))) & 0x0f) |
+                     (((b[i].scales_h >> (2 * g)) & 3) << 4);
+      store32_iq4(out, b[i].qs + 16 * g, _mm256_set1_ps(d * static_cast<float>(ls - 32)));
+    }
+  }
+}
+
 void dequantize_q6_k(const void* blocks, float* out, int64_t n_blocks) {
   const auto* b = static_cast<const BlockQ6_K*>(blocks);
   const __m256i low_mask = _mm256_set1_epi8(0x0f);
@@ -154,6 +214,12 @@ FastDequantizer avx2_dequantizer(DType type) {
       return dequantize_q8_0;
     case DType::kQ4_K:
       return dequantize_q4_k;
+    case DType::kQ5_K:
+      return dequantize_q5_k;
+    case DType::kIQ4_NL:
+      return dequantize_iq4_nl;
+    case DType::kIQ4_XS:
+      return dequantize_iq4_xs;
     case DType::kQ6_K:
       return dequantize_q6_k;
     default:

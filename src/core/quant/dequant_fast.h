@@ -15,8 +15,9 @@ using FastDequantizer = void (*)(const void* blocks, float* out, int64_t n_block
 // The fastest decoder this CPU runs for `type`, or null when only the reference exists.
 FastDequantizer fast_dequantizer(DType type);
 
-// The AVX2 decoders (dequant_avx2.cpp, Q4_0/Q8_0/Q4_K/Q6_K, else null). Built with the AVX2 set
-// (AVX2, FMA, F16C): only call what it returns when cpu_features().has_avx2_set().
+// The AVX2 decoders (dequant_avx2.cpp: Q4_0, Q8_0, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS; else null).
+// Built with the AVX2 set (AVX2, FMA, F16C): only call what it returns when
+// cpu_features().has_avx2_set().
 FastDequantizer avx2_dequantizer(DType type);
 
 }  // namespace wick::quant

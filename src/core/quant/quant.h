@@ -14,9 +14,9 @@ namespace wick {
 
 // out[0..n_values) = decode(blocks). Types: f32, f16, bf16 and every quantized dtype.
 // Throws ErrorKind::kInvalidArgument if n_values is negative or not a multiple of the block
-// size, kUnsupported for integer/bool dtypes. Uses a SIMD path when the CPU has one (AVX2:
-// Q4_0, Q8_0, Q4_K, Q6_K); its result has the bits of dequantize_row_reference (a NaN scale
-// gives NaN either way, possibly with another payload).
+// size, kUnsupported for integer/bool dtypes. Uses a SIMD path when the CPU has one (AVX2: Q4_0,
+// Q8_0, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS); its result has the bits of dequantize_row_reference
+// (a NaN scale gives NaN either way, possibly with another payload).
 void dequantize_row(DType type, const void* blocks, float* out, int64_t n_values);
 
 // The scalar reference decoder, for tests and for forcing reference kernels.
