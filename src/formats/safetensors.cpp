@@ -239,17 +239,13 @@ std::shared_ptr<SafetensorsCheckpoint> SafetensorsCheckpoint::open(const std::st
   if (p.string().ends_with(".json")) {
     checkpoint->open_index(p.string());
   } else {
-    checkpoint->add_shard(SafetensorsFile::open(p.string()));
+    checkpoint->shards_.push_back(SafetensorsFile::open(p.string()));
     for (const SafetensorsTensorInfo& t : checkpoint->shards_[0]->tensors()) {
       checkpoint->names_.push_back(t.name);
       checkpoint->shard_of_.emplace(t.name, 0);
     }
   }
   return checkpoint;
-}
-
-void SafetensorsCheckpoint::add_shard(std::shared_ptr<SafetensorsFile> shard) {
-  shards_.push_back(std::move(shard));
 }
 
 void SafetensorsCheckpoint::open_index(const std::string& index_path) {
@@ -270,7 +266,8 @@ void SafetensorsCheckpoint::open_index(const std::string& index_path) {
     }
   }
   const fs::path dir = fs::path(index_path).parent_path();
-  std::map<std::string, size_t> shard_by_file;
+  std::map<std::string, size_t> shard_by_file;  // file name -> index in shards_, opened sorted
+  std::vector<std::pair<std::string, std::string>> entries;  // tensor name, file name
   for (const auto& [name, file_json] : map_it->items()) {
     if (!file_json.is_string()) {
       fail(ErrorKind::kParse, "{}: weight_map['{}'] is not a string", index_path, name);
@@ -281,14 +278,20 @@ void SafetensorsCheckpoint::open_index(const std::string& index_path) {
       fail(ErrorKind::kParse, "{}: weight_map['{}'] = '{}' is not a plain file name", index_path,
            name, file);
     }
-    auto [it, inserted] = shard_by_file.emplace(file, shards_.size());
-    if (inserted) add_shard(SafetensorsFile::open((dir / file).string()));
-    const SafetensorsFile& shard = *shards_[it->second];
-    if (shard.find_tensor(name) == nullptr) {
+    shard_by_file.emplace(file, 0);
+    entries.emplace_back(name, file);
+  }
+  for (auto& [file, shard_index] : shard_by_file) {
+    shard_index = shards_.size();
+    shards_.push_back(SafetensorsFile::open((dir / file).string()));
+  }
+  for (const auto& [name, file] : entries) {
+    const size_t shard_index = shard_by_file.at(file);
+    if (shards_[shard_index]->find_tensor(name) == nullptr) {
       fail(ErrorKind::kParse, "{}: weight_map puts '{}' in {}, which has no such tensor",
-           index_path, name, shard.path());
+           index_path, name, shards_[shard_index]->path());
     }
-    shard_of_.emplace(name, it->second);
+    shard_of_.emplace(name, shard_index);
   }
   // Names in shard order, then file order, so a loader walks each mapping front to back.
   for (size_t s = 0; s < shards_.size(); ++s) {

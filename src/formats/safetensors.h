@@ -75,14 +75,13 @@ class SafetensorsCheckpoint {
   static std::shared_ptr<SafetensorsCheckpoint> open(const std::string& path);
 
   const std::vector<std::shared_ptr<SafetensorsFile>>& shards() const { return shards_; }
-  // Tensor names in shard order, then file order.
+  // Tensor names in shard order (shards sorted by file name), then file order.
   const std::vector<std::string>& names() const { return names_; }
   // The tensor and the shard holding it; {nullptr, nullptr} if absent.
   std::pair<const SafetensorsTensorInfo*, const SafetensorsFile*> find(std::string_view name) const;
   const std::map<std::string, std::string>& index_metadata() const { return index_metadata_; }
 
  private:
-  void add_shard(std::shared_ptr<SafetensorsFile> shard);
   void open_index(const std::string& index_path);
 
   std::vector<std::shared_ptr<SafetensorsFile>> shards_;
