@@ -232,5 +232,22 @@ TEST(OpParityCoverage, EveryRegisteredOpHasCases) {
   }
 }
 
+// Every fast kernel registered on the CPU is exercised: some case calls it with its dtype key.
+TEST(OpParityCoverage, EveryFastKernelHasCases) {
+  std::set<std::pair<Op, DType>> keys;
+  for (const CaseSpec& spec : registry()) {
+    const Case c = spec.make();
+    keys.insert({c.op, c.key});
+  }
+  for (int i = 0; i < kOpCount; ++i)
+    for (int d = 0; d < kDTypeCount; ++d) {
+      const auto op = static_cast<Op>(i);
+      const auto dtype = static_cast<DType>(d);
+      if (find_kernel(op, DeviceType::kCpu, dtype).fast == nullptr) continue;
+      EXPECT_EQ(keys.count({op, dtype}), 1u)
+          << "fast kernel for " << op_name(op) << " " << dtype_name(dtype) << " has no case";
+    }
+}
+
 }  // namespace
 }  // namespace wick::parity
