@@ -2,6 +2,8 @@
 // attention_mask and topk. Index tensors are i32 or i64; their values are data, so bounds are
 // checked by the kernels (which throw naming the op, the bad index and the valid range).
 
+#include <algorithm>
+
 #include "backend/kernel_table.h"
 #include "backend/ops.h"
 
@@ -36,6 +38,21 @@ void check_plain(Op op, const Tensor& x) {
   WICK_CHECK(!dtype_is_quantized(x.dtype()), ErrorKind::kInvalidArgument,
              "{}: {} input (shape {}) is quantized; dequantize with to_dtype() first", op_name(op),
              dtype_name(x.dtype()), x.shape().str());
+}
+
+// The shape cond, a and b broadcast to (NumPy rules), or an error naming all three.
+Shape broadcast3(const Shape& c, const Shape& a, const Shape& b) {
+  const int rank = std::max({c.rank(), a.rank(), b.rank()});
+  Shape out = Shape::filled(rank, 1);
+  for (const Shape* s : {&c, &a, &b})
+    for (int i = 0; i < s->rank(); ++i) {
+      const int o = rank - s->rank() + i;
+      const int64_t d = (*s)[i];
+      WICK_CHECK(d == 1 || out[o] == 1 || out[o] == d, ErrorKind::kInvalidArgument,
+                 "where: shapes cond {}, a {}, b {} do not broadcast", c.str(), a.str(), b.str());
+      if (d != 1) out[o] = d;
+    }
+  return out;
 }
 
 }  // namespace
@@ -146,7 +163,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   WICK_CHECK(cond.device() == a.device() && a.device() == b.device(), ErrorKind::kInvalidArgument,
              "where: devices differ (cond {}, a {}, b {})", cond.device().str(), a.device().str(),
              b.device().str());
-  const Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape()), b.shape());
+  const Shape shape = broadcast3(cond.shape(), a.shape(), b.shape());
   Tensor out = Tensor::empty(shape, a.dtype(), a.device());
   const Tensor inputs[3] = {cond.broadcast_to(shape), a.broadcast_to(shape), b.broadcast_to(shape)};
   Tensor outputs[1] = {out};
