@@ -63,6 +63,7 @@ Tensor log_softmax(const Tensor& x) {
   return softmax_family(Op::kLogSoftmax, x);
 }
 
+// An undefined weight means no scaling at all (weight_offset is then ignored).
 Tensor rms_norm(const Tensor& x, const Tensor& weight, float eps, float weight_offset) {
   check_float_input(Op::kRmsNorm, x);
   check_norm_param(Op::kRmsNorm, "weight", weight, x);

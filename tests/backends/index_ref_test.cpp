@@ -100,6 +100,12 @@ TEST(Index, TopkSortedTiesLowerIndexFirst) {
   EXPECT_EQ(values.to_float_vector(), (std::vector<float>{3, 3, 2, 5, 5, 0}));
   EXPECT_EQ(indices.to_vector<int64_t>(), (std::vector<int64_t>{1, 2, 3, 2, 3, 0}));
   EXPECT_THROW(topk(x, 5), Error);
+  // NaN ranks above every number (as torch.topk); k = 0 gives empty results.
+  const Tensor n = Tensor::from_floats({4}, std::vector<float>{2, NAN, 7, NAN});
+  auto [nv, ni] = topk(n, 3);
+  EXPECT_EQ(ni.to_vector<int64_t>(), (std::vector<int64_t>{1, 3, 2}));
+  EXPECT_EQ(nv.to_float_vector()[2], 7.0f);
+  EXPECT_EQ(topk(n, 0).first.shape(), (Shape{0}));
 }
 
 }  // namespace
