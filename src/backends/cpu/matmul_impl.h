@@ -59,20 +59,72 @@ void convert_run(const T* src, float* dst, int64_t n) {
   for (; i < n; ++i) dst[i] = sload(src[i]);
 }
 
+// In-register transpose of an 8x8 block: rows r[0..8) become columns.
+inline void transpose8x8(__m256 r[8]) {
+  __m256 t[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  __m256 u[8];
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
+}
+
+// Eight consecutive elements as f32 (256-bit in both builds: the transposes work on 8x8 blocks).
+inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+inline __m256 load8(const f16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+inline __m256 load8(const bf16_t* p) {
+  const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+}
+
+// One panel (P values per k, rows <= P of them real) from k-contiguous rows: 8 rows x 8 k at a
+// time are loaded, converted, transposed in registers and stored as runs of up to 8 floats
+// (a scalar scatter with stride P thrashes L1 for wide panels).
+template <class T>
+void pack_rows_transposed(const T* src, int64_t rs, int rows, int64_t cols, int P, float* dst) {
+  for (int i0 = 0; i0 < P; i0 += 8) {
+    const int width = std::min(8, P - i0);  // panel columns this group fills
+    const int real = std::max(0, std::min(width, rows - i0));  // of which come from src rows
+    const __m256i store_mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(width), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    int64_t k = 0;
+    for (; k + 8 <= cols; k += 8) {
+      __m256 r[8];
+      for (int i = 0; i < 8; ++i) r[i] = i < real ? load8(src + (i0 + i) * rs + k) : _mm256_setzero_ps();
+      transpose8x8(r);
+      if (width == 8) {
+        for (int t = 0; t < 8; ++t) _mm256_storeu_ps(dst + (k + t) * P + i0, r[t]);
+      } else {
+        for (int t = 0; t < 8; ++t) _mm256_maskstore_ps(dst + (k + t) * P + i0, store_mask, r[t]);
+      }
+    }
+    for (; k < cols; ++k)
+      for (int i = 0; i < width; ++i) dst[k * P + i0 + i] = i < real ? sload(src[(i0 + i) * rs + k]) : 0.0f;
+  }
+}
+
 // Packs rows [r0, r0+rows) x cols [c0, c0+cols) of a strided matrix into panels of P rows:
 // panel p holds, for each col, P consecutive values (rows past the end are zero).
 template <class T>
 void pack_panels(const T* base, int64_t rs, int64_t cs, int64_t r0, int64_t rows, int64_t c0,
-                 int64_t cols, int P, float* out, float* tmp) {
+                 int64_t cols, int P, float* out) {
   for (int64_t p0 = 0; p0 < rows; p0 += P) {
     const int pr = static_cast<int>(std::min<int64_t>(P, rows - p0));
     float* dst = out + p0 * cols;
     if (cs == 1) {
-      for (int i = 0; i < pr; ++i) {
-        convert_run(base + (r0 + p0 + i) * rs + c0, tmp, cols);
-        for (int64_t k = 0; k < cols; ++k) dst[k * P + i] = tmp[k];
-      }
-    } else if (rs == 1) {
+      pack_rows_transposed(base + (r0 + p0) * rs + c0, rs, pr, cols, P, dst);
+      continue;
+    }
+    if (rs == 1) {
       for (int64_t k = 0; k < cols; ++k) convert_run(base + (c0 + k) * cs + r0 + p0, dst + k * P, pr);
     } else {
       for (int i = 0; i < pr; ++i)
@@ -133,7 +185,7 @@ constexpr std::array<MicroKernelFn, sizeof...(I)> micro_kernel_table(std::intege
 constexpr auto kMicroKernels = micro_kernel_table(std::make_integer_sequence<int, kMr>{});
 
 struct PackBuffers {
-  std::vector<float> a, b, tmp;
+  std::vector<float> a, b;
 };
 
 // One thread's share: columns [n_begin, n_end) of C.
@@ -146,10 +198,10 @@ void gemm_columns(const GemmArgs& g, int64_t n_begin, int64_t n_end, PackBuffers
     for (int64_t pc = 0; pc < g.k; pc += kKc) {
       const int64_t kc = std::min(kKc, g.k - pc);
       // B as an (N, K) matrix: rows are b's columns.
-      pack_panels(b, g.b.cs, g.b.rs, jc, nc, pc, kc, kNr, buf.b.data(), buf.tmp.data());
+      pack_panels(b, g.b.cs, g.b.rs, jc, nc, pc, kc, kNr, buf.b.data());
       for (int64_t ic = 0; ic < g.m; ic += kMc) {
         const int64_t mc = std::min(kMc, g.m - ic);
-        pack_panels(a, g.a.rs, g.a.cs, ic, mc, pc, kc, kMr, buf.a.data(), buf.tmp.data());
+        pack_panels(a, g.a.rs, g.a.cs, ic, mc, pc, kc, kMr, buf.a.data());
         for (int64_t jr = 0; jr < nc; jr += kNr) {
           const int nr = static_cast<int>(std::min<int64_t>(kNr, nc - jr));
           for (int64_t ir = 0; ir < mc; ir += kMr) {
@@ -175,7 +227,7 @@ void gemm_typed(const GemmArgs& g) {
     thread_local PackBuffers buf;
     buf.a.resize(static_cast<size_t>(kMc * kKc));
     buf.b.resize(static_cast<size_t>(kNc * kKc));
-    buf.tmp.resize(static_cast<size_t>(kKc));
+    
     gemm_columns<TA, TB>(g, p_begin * kNr, std::min(g.n, p_end * kNr), buf);
   });
 }

@@ -1,0 +1,103 @@
+// linear / matmul throughput next to OpenBLAS sgemm on the same shapes. The linear layout: x (M, K)
+// f32 @ w (N, K)^T with K = 2048, N = 8192; M = 1 is decode (GEMV, weight-bandwidth bound),
+// M = 512 is prefill (GEMM, compute bound). Args: {M, threads}. Counters: GFLOP/s and, for the
+// weights, GB/s read (compare with membw_bench).
+//   ./build/release/bench/matmul_bench --benchmark_filter=Linear
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "backend/ops.h"
+#include "core/cpu_features.h"
+#include "core/thread_pool.h"
+
+#if defined(WICK_HAVE_OPENBLAS)
+#include <cblas.h>
+#endif
+
+namespace wick {
+namespace {
+
+constexpr int64_t kK = 2048;
+constexpr int64_t kN = 8192;
+
+Tensor random_tensor(const Shape& shape, uint32_t seed, DType dtype = DType::kF32) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(shape.numel()));
+  for (float& x : v) x = dist(rng);
+  return Tensor::from_floats(shape, v, dtype);
+}
+
+void set_counters(benchmark::State& state, int64_t m, double weight_bytes) {
+  const double flops = 2.0 * static_cast<double>(m) * kN * kK;
+  state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["wGB/s"] = benchmark::Counter(weight_bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_Linear(benchmark::State& state, DType w_dtype) {
+  const int64_t m = state.range(0);
+  ThreadPool::set_global_threads(static_cast<int>(state.range(1)));
+  const Tensor x = random_tensor({m, kK}, 1);
+  const Tensor w = random_tensor({kN, kK}, 2, w_dtype);
+  for (auto _ : state) benchmark::DoNotOptimize(linear(x, w).raw_data());
+  set_counters(state, m, static_cast<double>(w.nbytes()));
+  state.SetLabel(cpu_features().has_avx512_set() ? "avx512" : "avx2");
+}
+
+// matmul with b (K, N) row-major: the GEMM packs b's rows instead of w's.
+void BM_MatmulF32(benchmark::State& state) {
+  const int64_t m = state.range(0);
+  ThreadPool::set_global_threads(static_cast<int>(state.range(1)));
+  const Tensor a = random_tensor({m, kK}, 1);
+  const Tensor b = random_tensor({kK, kN}, 2);
+  for (auto _ : state) benchmark::DoNotOptimize(matmul(a, b).raw_data());
+  set_counters(state, m, static_cast<double>(b.nbytes()));
+}
+
+#if defined(WICK_HAVE_OPENBLAS)
+// C (M, N) = X (M, K) @ W (N, K)^T, row-major: the same problem as BM_Linear/f32.
+void BM_OpenBlasSgemm(benchmark::State& state) {
+  const int m = static_cast<int>(state.range(0));
+  openblas_set_num_threads(static_cast<int>(state.range(1)));
+  const std::vector<float> x = random_tensor({m, kK}, 1).to_float_vector();
+  const std::vector<float> w = random_tensor({kN, kK}, 2).to_float_vector();
+  std::vector<float> c(static_cast<size_t>(m) * kN);
+  for (auto _ : state) {
+    if (m == 1) {
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, kN, kK, 1.0f, w.data(), kK, x.data(), 1, 0.0f, c.data(), 1);
+    } else {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, kN, kK, 1.0f, x.data(), kK, w.data(), kK, 0.0f,
+                  c.data(), kN);
+    }
+    benchmark::DoNotOptimize(c.data());
+  }
+  set_counters(state, m, static_cast<double>(w.size() * sizeof(float)));
+}
+void BM_OpenBlasSgemmNN(benchmark::State& state) {
+  const int m = static_cast<int>(state.range(0));
+  openblas_set_num_threads(static_cast<int>(state.range(1)));
+  const std::vector<float> a = random_tensor({m, kK}, 1).to_float_vector();
+  const std::vector<float> b = random_tensor({kK, kN}, 2).to_float_vector();
+  std::vector<float> c(static_cast<size_t>(m) * kN);
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, kN, kK, 1.0f, a.data(), kK, b.data(), kN, 0.0f,
+                c.data(), kN);
+    benchmark::DoNotOptimize(c.data());
+  }
+  set_counters(state, m, static_cast<double>(b.size() * sizeof(float)));
+}
+BENCHMARK(BM_OpenBlasSgemm)->ArgsProduct({{1, 512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_OpenBlasSgemmNN)->ArgsProduct({{512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+#endif
+
+BENCHMARK_CAPTURE(BM_Linear, f32, DType::kF32)->ArgsProduct({{1, 512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Linear, f16, DType::kF16)->ArgsProduct({{1, 512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Linear, bf16, DType::kBF16)->ArgsProduct({{1, 512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MatmulF32)->ArgsProduct({{512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace wick
+
+BENCHMARK_MAIN();
