@@ -118,6 +118,7 @@ def golden(tok, name, texts):
         }
         if k < len(CURATED) + 6:  # streaming for curated cases only, to keep files small
             case["stream"] = stream(tok, ids, False)
+            case["stream_skip_special"] = stream(tok, ids, True)
         cases.append(case)
     return {"name": name, "tokenizers_version": tokenizers.__version__,
             "vocab_size": tok.get_vocab_size(with_added_tokens=True), "cases": cases}
@@ -198,10 +199,56 @@ def trained_tokenizers():
     return out
 
 
+# Regex classes whose Unicode meaning must agree between HF's Oniguruma and wick's PCRE2.
+REGEX_CLASSES = [r"\s", r"\S", r"\w", r"\W", r"\d", r"\p{L}", r"\p{N}", r"\p{P}", r"\p{S}", r"\p{M}",
+                 r"\p{Lu}", r"\p{Ll}", r"\p{Lo}", r"[^\s\p{L}\p{N}]", r"[^\r\n\p{L}\p{N}]"]
+
+# Byte strings for lossy UTF-8 decoding (Python's 'replace' handler = Rust from_utf8_lossy).
+LOSSY_BYTES = ["41", "c3a9", "c3", "e282", "e282ac", "f09f98", "f09f9880", "ff", "c0af", "eda080",
+               "f4908080", "e0809f", "41ff42", "f0f0f0", "e2e282ac", "80808041", "c328", "f8888080",
+               "edbfbf", "efbfbd", "f09f98f09f9880"]
+
+
+def ranges(flags):
+    out, start = [], None
+    for cp, on in enumerate(flags):
+        if on and start is None:
+            start = cp
+        if not on and start is not None:
+            out.append([start, cp - 1])
+            start = None
+    if start is not None:
+        out.append([start, len(flags) - 1])
+    return out
+
+
+def unicode_golden():
+    # Every scalar value once; the characters the class matches are those "removed" drops.
+    # Offsets from pre_tokenize_str count characters.
+    cps = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    text = "".join(map(chr, cps))
+    classes = {}
+    for pattern in REGEX_CLASSES:
+        matched = pre_tokenizers.Split(tokenizers.Regex(pattern), "removed").pre_tokenize_str(text)
+        kept = set()
+        for _, (b, e) in matched:
+            kept.update(range(b, e))
+        flags = [False] * 0x110000
+        for i, c in enumerate(cps):
+            flags[c] = i not in kept
+        classes[pattern] = ranges(flags)
+    lossy = [{"hex": h, "text": bytes.fromhex(h).decode("utf-8", "replace")} for h in LOSSY_BYTES]
+    path = os.path.join(OUT, "golden_unicode.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({"classes": classes, "lossy": lossy}, f, ensure_ascii=False, separators=(",", ":"))
+    print(f"{path}: {os.path.getsize(path)} bytes")
+
+
 def main():
     if tokenizers.__version__ != "0.23.3":
         print(f"warning: made with tokenizers 0.23.3, this is {tokenizers.__version__}", file=sys.stderr)
     os.makedirs(OUT, exist_ok=True)
+    unicode_golden()
     for seed, name in enumerate(["llama2", "llama3", "qwen3", "gemma3", "deepseek_v3", "gptoss"]):
         tok = Tokenizer.from_str(lzma.open(os.path.join(SHARED, name, "tokenizer.json.xz")).read().decode("utf-8"))
         specials = [t.content for t in tok.get_added_tokens_decoder().values()][:20]

@@ -107,6 +107,13 @@ class PatternSplit : public PreTokenizer {
 constexpr const char* kGpt2Pattern =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
+// HF's Whitespace is \w+|[^\w\s]+ in Rust's regex crate, whose \w (UTS #18: alphabetic, marks,
+// decimal digits, connector punctuation, joiners) differs from Oniguruma's: spelled out.
+#define WICK_RUST_WORD \
+  R"(\p{L}\p{Nl}\p{M}\p{Nd}\p{Pc}\x{200C}\x{200D}\x{24B6}-\x{24E9}\x{1F130}-\x{1F149}\x{1F150}-\x{1F169}\x{1F170}-\x{1F189})"
+constexpr const char* kRustWordsOrSymbols = "[" WICK_RUST_WORD "]+|[^" WICK_RUST_WORD R"(\s]+)";
+#undef WICK_RUST_WORD
+
 class ByteLevel : public PreTokenizer {
  public:
   ByteLevel(bool add_prefix_space, bool use_regex)
@@ -303,8 +310,8 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const Json& j, std::string_view
                                        json_bool_or(j, "use_regex", true, where));
   if (type == "Metaspace") return make_metaspace(j, where);
   if (type == "Whitespace")
-    return std::make_unique<PatternSplit>(Pattern(R"(\w+|[^\w\s]+)", true), SplitBehavior::kRemoved,
-                                          true);
+    return std::make_unique<PatternSplit>(Pattern(kRustWordsOrSymbols, true),
+                                          SplitBehavior::kRemoved, true);
   using Kind = CharSplit::Kind;
   if (type == "WhitespaceSplit")
     return std::make_unique<CharSplit>(Kind::kWhitespace, SplitBehavior::kRemoved, false);

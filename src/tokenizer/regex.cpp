@@ -18,7 +18,9 @@ struct Regex::Impl {
 
 // HF compiles patterns with Oniguruma, whose Unicode \s and \w differ from PCRE2 10.42's UCP
 // ones: \s is White_Space (PCRE2 leaves out U+0085 and keeps U+180E) and \w is Alphabetic +
-// marks + decimal digits + connector punctuation + joiners (PCRE2: letters and all numbers).
+// marks + decimal digits + connector punctuation, plus Latin-1's superscripts and
+// fractions (PCRE2: letters and all numbers). Checked over every code point against HF's
+// behaviour in tests/tokenizer/components_test.cpp.
 // Spell both classes out; inside [...] the members are inserted, outside a bracketed class
 // replaces the escape.
 constexpr const char* kSpaceMembers =
@@ -26,8 +28,8 @@ constexpr const char* kSpaceMembers =
     "\\x{205F}\\x{3000}";
 
 constexpr const char* kWordMembers =
-    "\\p{L}\\p{Nl}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}\\x{24B6}-\\x{24E9}\\x{1F130}-\\x{1F149}"
-    "\\x{1F150}-\\x{1F169}\\x{1F170}-\\x{1F189}";
+    "\\p{L}\\p{Nl}\\p{M}\\p{Nd}\\p{Pc}\\x{24B6}-\\x{24E9}\\x{1F130}-\\x{1F149}"
+    "\\x{1F150}-\\x{1F169}\\x{1F170}-\\x{1F189}\\x{B2}\\x{B3}\\x{B9}\\x{BC}-\\x{BE}";
 
 static std::string translate_pattern(const std::string& p) {
   std::string out;

@@ -3,8 +3,10 @@
 // streaming decode, over curated edge cases and seeded random strings.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "tokenizer_files.h"
 
@@ -70,15 +72,16 @@ TEST_P(Golden, DecodeMatchesReference) {
   }
 }
 
-TEST_P(Golden, StreamDecodeMatchesReference) {
+void check_stream(const Tokenizer& tok, const nlohmann::json& golden, bool skip_special) {
+  const char* key = skip_special ? "stream_skip_special" : "stream";
   int checked = 0;
-  for (const auto& c : golden_["cases"]) {
-    if (!c.contains("stream")) continue;
-    StreamDecoder stream(*tok_);
+  for (const auto& c : golden["cases"]) {
+    if (!c.contains(key)) continue;
+    StreamDecoder stream(tok, skip_special);
     const auto ids = c["ids"].get<std::vector<int32_t>>();
     for (size_t k = 0; k < ids.size(); ++k) {
       const auto got = stream.step(ids[k]);
-      const auto& want = c["stream"][k];
+      const auto& want = c[key][k];
       if (want.is_null()) {
         EXPECT_FALSE(got.has_value()) << "step " << k << " of " << show(c["text"]);
       } else {
@@ -89,6 +92,31 @@ TEST_P(Golden, StreamDecodeMatchesReference) {
     ++checked;
   }
   EXPECT_GT(checked, 10);
+}
+
+TEST_P(Golden, StreamDecodeMatchesReference) {
+  check_stream(*tok_, golden_, false);
+}
+TEST_P(Golden, StreamDecodeSkippingSpecialMatchesReference) {
+  check_stream(*tok_, golden_, true);
+}
+
+// Encoding is const and keeps no state: threads sharing one tokenizer get the same ids.
+TEST_P(Golden, ConcurrentEncodeMatchesSequential) {
+  std::vector<std::string> texts;
+  for (const auto& c : golden_["cases"]) texts.push_back(c["text"]);
+  std::vector<std::vector<int32_t>> want;
+  for (const auto& t : texts) want.push_back(tok_->encode(t));
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t k = t; k < texts.size() * 2; k += 3)
+        if (tok_->encode(texts[k % texts.size()]) != want[k % texts.size()]) ++mismatches;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 TEST_P(Golden, VocabSizeMatchesReference) {
