@@ -1,0 +1,69 @@
+// `wick run -m PATH [PROMPT]`: generate a continuation and stream it to stdout, with a stats line
+// (prompt tokens, prefill and decode tok/s, time to first token) on stderr. --prompt-ids feeds
+// ids directly (models without a tokenizer); --json prints {"ids": [...], "text": "..."} at the end.
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+#include "command.h"
+#include "generate/bundle.h"
+#include "sampling_flags.h"
+
+namespace wick::cli {
+namespace {
+
+struct RunFlags {
+  GenerationFlags gen;
+  std::string prompt;
+  std::string prompt_ids;
+  bool json = false;
+  bool no_special = false;
+};
+
+int run(const RunFlags& f0) {
+  RunFlags f = f0;
+  gen::ModelBundle bundle = gen::load_bundle(f.gen.model);
+  std::vector<int32_t> ids;
+  if (!f.prompt_ids.empty()) {
+    ids = parse_prompt_ids(f.prompt_ids);
+  } else {
+    WICK_CHECK(bundle.tokenizer, ErrorKind::kInvalidArgument,
+               "{} has no tokenizer; pass --prompt-ids", f.gen.model);
+    ids = bundle.tokenizer->encode(f.prompt, !f.no_special);
+    WICK_CHECK(!ids.empty(), ErrorKind::kInvalidArgument, "the prompt encodes to no tokens");
+  }
+  gen::GenerateOptions options = f.gen.options(bundle.eos_ids);
+  gen::Generator generator(bundle.model(), bundle.tokenizer.get());
+  const bool have_text = bundle.tokenizer != nullptr;
+  gen::TokenCallback stream;
+  if (!f.json) {
+    stream = [&](int32_t id, std::string_view text) {
+      if (have_text) std::fwrite(text.data(), 1, text.size(), stdout);
+      else if (id >= 0) std::printf("%d ", id);
+      std::fflush(stdout);
+      return true;
+    };
+  }
+  gen::GenerateResult r = generator.generate(ids, options, stream);
+  if (f.json) {
+    nlohmann::json out = {{"ids", r.ids}, {"text", r.text}};
+    std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    std::printf("\n");
+  }
+  print_stats(r.stats, r.reason);
+  return 0;
+}
+
+CommandRegistration reg("run", "generate a continuation of a prompt", [](CLI::App& sub) {
+  auto f = std::make_shared<RunFlags>();
+  f->gen.add(sub);
+  sub.add_option("prompt", f->prompt, "prompt text (tokenized with the model's tokenizer)");
+  sub.add_option("--prompt-ids", f->prompt_ids, "comma-separated token ids instead of text");
+  sub.add_flag("--json", f->json, "print {\"ids\": [...], \"text\": \"...\"} instead of streaming");
+  sub.add_flag("--no-special", f->no_special, "do not add BOS/special tokens to the prompt");
+  return [f] { return run(*f); };
+});
+
+}  // namespace
+}  // namespace wick::cli

@@ -1,0 +1,78 @@
+// Loading a model with its tokenizer, chat template and stop ids (see bundle.h).
+#include "generate/bundle.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace wick::gen {
+
+namespace {
+
+std::optional<nlohmann::json> read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
+  WICK_CHECK(!j.is_discarded(), ErrorKind::kParse, "{}: invalid JSON", path);
+  return j;
+}
+
+// tokenizer_config.json writes special tokens as "text" or {"content": "text", ...}.
+std::string token_text(const nlohmann::json& cfg, const char* key) {
+  auto it = cfg.find(key);
+  if (it == cfg.end() || it->is_null()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_object() && it->contains("content") && (*it)["content"].is_string())
+    return (*it)["content"].get<std::string>();
+  return "";
+}
+
+void add_id(std::vector<int32_t>& ids, int32_t id) {
+  if (id >= 0 && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+}
+
+void load_hf_extras(const std::string& dir, ModelBundle& b) {
+  const std::string tok_path = dir + "/tokenizer.json";
+  if (std::filesystem::exists(tok_path))
+    b.tokenizer = std::make_unique<tok::Tokenizer>(tok::Tokenizer::from_file(tok_path));
+  if (auto cfg = read_json(dir + "/tokenizer_config.json")) {
+    b.bos_token = token_text(*cfg, "bos_token");
+    b.eos_token = token_text(*cfg, "eos_token");
+    std::string tmpl;
+    if (auto it = cfg->find("chat_template"); it != cfg->end() && it->is_string())
+      tmpl = it->get<std::string>();
+    else if (auto jinja = std::ifstream(dir + "/chat_template.jinja")) {
+      std::stringstream ss;
+      ss << jinja.rdbuf();
+      tmpl = ss.str();
+    }
+    if (!tmpl.empty())
+      b.chat_template = std::make_unique<tok::ChatTemplate>(tmpl, b.bos_token, b.eos_token);
+  }
+  if (auto gen = read_json(dir + "/generation_config.json")) {
+    auto it = gen->find("eos_token_id");
+    if (it != gen->end() && it->is_number_integer()) add_id(b.eos_ids, it->get<int32_t>());
+    if (it != gen->end() && it->is_array())
+      for (const auto& e : *it)
+        if (e.is_number_integer()) add_id(b.eos_ids, e.get<int32_t>());
+  }
+  if (b.tokenizer && !b.eos_token.empty())
+    if (auto id = b.tokenizer->token_to_id(b.eos_token)) add_id(b.eos_ids, *id);
+}
+
+}  // namespace
+
+ModelBundle load_bundle(const std::string& path) {
+  ModelBundle b;
+  b.loaded = models::load_model(path);
+  for (int32_t id : b.model().config().eos_token_ids) add_id(b.eos_ids, id);
+  if (!b.loaded.hf_dir.empty()) load_hf_extras(b.loaded.hf_dir, b);
+  return b;
+}
+
+}  // namespace wick::gen

@@ -1,0 +1,169 @@
+// Prefill + decode loop with stop criteria and streaming (see generator.h).
+#include "generate/generator.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "tokenizer/tokenizer.h"
+
+namespace wick::gen {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// Text handed to the caller, minus a tail that could still grow into a stop string.
+class StopStringFilter {
+ public:
+  explicit StopStringFilter(const std::vector<std::string>& stops) : stops_(stops) {}
+
+  // Adds `delta`; returns the text now safe to emit; sets `hit` when a stop string appeared
+  // (the returned text then ends right before it).
+  std::string push(std::string_view delta, bool& hit) {
+    pending_ += delta;
+    for (const std::string& s : stops_) {
+      if (s.empty()) continue;
+      const size_t at = pending_.find(s);
+      if (at != std::string::npos) {
+        hit = true;
+        std::string out = pending_.substr(0, at);
+        pending_.clear();
+        return out;
+      }
+    }
+    const size_t keep = held_back();
+    std::string out = pending_.substr(0, pending_.size() - keep);
+    pending_.erase(0, pending_.size() - keep);
+    return out;
+  }
+  std::string flush() { return std::exchange(pending_, {}); }
+
+ private:
+  // Length of the longest suffix of pending_ that is a proper prefix of a stop string.
+  size_t held_back() const {
+    size_t best = 0;
+    for (const std::string& s : stops_)
+      for (size_t n = std::min(s.size() - 1, pending_.size()); n > best; --n)
+        if (pending_.compare(pending_.size() - n, n, s, 0, n) == 0) {
+          best = n;
+          break;
+        }
+    return best;
+  }
+  const std::vector<std::string>& stops_;
+  std::string pending_;
+};
+
+}  // namespace
+
+const char* stop_reason_name(StopReason r) {
+  switch (r) {
+    case StopReason::kEos: return "eos";
+    case StopReason::kStopString: return "stop_string";
+    case StopReason::kMaxTokens: return "max_tokens";
+    case StopReason::kCallback: return "callback";
+  }
+  return "?";
+}
+
+double GenerateStats::prefill_tokens_per_s() const {
+  return prefill_ms > 0 ? 1000.0 * static_cast<double>(prefilled_tokens) / prefill_ms : 0;
+}
+
+double GenerateStats::decode_tokens_per_s() const {
+  return decode_ms > 0 && generated_tokens > 1
+             ? 1000.0 * static_cast<double>(generated_tokens - 1) / decode_ms
+             : 0;
+}
+
+Generator::Generator(const models::Model& model, const tok::Tokenizer* tokenizer)
+    : model_(model), tokenizer_(tokenizer), cache_(model.make_cache()) {
+  cache_.add_sequence(kSeq);
+}
+
+void Generator::reset() {
+  cache_.truncate(kSeq, 0);
+  history_.clear();
+}
+
+// Keeps the cached tokens that prefix `prompt`, minus one so the last prompt token is always
+// run (its logits pick the first new token).
+void Generator::reuse_prefix(std::span<const int32_t> prompt) {
+  size_t common = 0;
+  while (common < history_.size() && common < prompt.size() && history_[common] == prompt[common])
+    ++common;
+  if (common == prompt.size()) --common;
+  cache_.truncate(kSeq, static_cast<int64_t>(common));
+  history_.resize(common);
+}
+
+std::vector<float> Generator::forward(std::span<const int32_t> tokens) {
+  models::BatchItem item{kSeq, tokens};
+  std::vector<float> logits = model_.forward({&item, 1}, cache_).to_float_vector();
+  history_.insert(history_.end(), tokens.begin(), tokens.end());
+  return logits;
+}
+
+GenerateResult Generator::generate(std::span<const int32_t> prompt, const GenerateOptions& options,
+                                   const TokenCallback& on_token) {
+  WICK_CHECK(!prompt.empty(), ErrorKind::kInvalidArgument, "generate: empty prompt");
+  GenerateResult result;
+  result.stats.prompt_tokens = static_cast<int64_t>(prompt.size());
+  Sampler sampler(options.sampling);
+  std::optional<tok::StreamDecoder> decoder;
+  if (tokenizer_) decoder.emplace(*tokenizer_, options.skip_special_tokens);
+  StopStringFilter stops(options.stop_strings);
+
+  const auto t0 = Clock::now();
+  reuse_prefix(prompt);
+  const size_t cached = history_.size();
+  result.stats.prefilled_tokens = static_cast<int64_t>(prompt.size() - cached);
+  std::vector<float> logits = forward(prompt.subspan(cached));
+  auto t_decode = Clock::now();
+  bool done = false;
+  while (!done) {
+    if (static_cast<int>(result.ids.size()) >= options.max_tokens) break;
+    const int32_t id = sampler.sample(logits, history_);
+    if (result.ids.empty()) {
+      result.stats.prefill_ms = ms_since(t0);
+      t_decode = Clock::now();
+    }
+    if (std::find(options.eos_ids.begin(), options.eos_ids.end(), id) != options.eos_ids.end()) {
+      result.reason = StopReason::kEos;
+      break;
+    }
+    result.ids.push_back(id);
+    std::string text;
+    if (decoder) {
+      bool hit = false;
+      if (std::optional<std::string> delta = decoder->step(id)) text = stops.push(*delta, hit);
+      if (hit) {
+        result.reason = StopReason::kStopString;
+        done = true;
+      }
+    }
+    result.text += text;
+    if (on_token && !on_token(id, text)) {
+      result.reason = StopReason::kCallback;
+      done = true;
+    }
+    if (!done && static_cast<int>(result.ids.size()) < options.max_tokens)
+      logits = forward(std::span<const int32_t>(&result.ids.back(), 1));
+  }
+  if (result.reason != StopReason::kStopString) {
+    std::string rest = stops.flush();
+    if (!rest.empty()) {
+      result.text += rest;
+      if (on_token) on_token(-1, rest);
+    }
+  }
+  result.stats.generated_tokens = static_cast<int64_t>(result.ids.size());
+  result.stats.decode_ms = result.ids.empty() ? 0 : ms_since(t_decode);
+  return result;
+}
+
+}  // namespace wick::gen
