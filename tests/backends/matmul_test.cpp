@@ -242,12 +242,43 @@ TEST(LinearFast, MatchesReferenceFromDecodeToPrefill) {
       }
     }
   }
+  // 16-bit activations (and bias): GEMV on an f32 copy, GEMM packing them; output rounded once.
+  for (DType dt : {DType::kF16, DType::kBF16})
+    for (int64_t rows : {1, 5, 40}) {
+      const Tensor x = random_tensor({rows, 300}, 35, dt);
+      const Tensor w = random_tensor({70, 300}, 36, dt);
+      const Tensor bias = random_tensor({70}, 37, dt);
+      auto [f, r] = fast_and_reference([&] { return linear(x, w, bias); });
+      expect_fast_matches(f, r, dt == DType::kF16 ? 2.0 / 2048 : 2.0 / 256, 2e-4,
+                          fmt::format("{} activations, rows {}", dtype_name(dt), rows));
+    }
   // A row-strided input (every other row of a bigger buffer) and a 3-d input.
   const Tensor big = random_tensor({8, 2, 64}, 33);
   const Tensor x = big.select(1, 0);
   const Tensor w = random_tensor({48, 64}, 34, DType::kBF16);
   auto [f, r] = fast_and_reference([&] { return linear(x, w); });
   expect_fast_matches(f, r, 2e-5, 1e-4, "row-strided x");
+}
+
+// The fast kernels must take (not decline) the layouts models use, or the tests above would only
+// compare the reference with itself.
+TEST(LinearFast, AcceptsTheModelLayouts) {
+  if (!cpu_features().has_avx2_set()) GTEST_SKIP() << "CPU lacks AVX2/FMA/F16C";
+  const OpAttrs attrs;
+  for (DType w_dt : {DType::kF32, DType::kF16, DType::kBF16})
+    for (DType x_dt : {DType::kF32, DType::kBF16})
+      for (int64_t rows : {1, 7, 40}) {
+        const Tensor inputs[3] = {random_tensor({2, rows, 64}, 1, x_dt), random_tensor({24, 64}, 2, w_dt),
+                                  random_tensor({24}, 3)};
+        Tensor outputs[1] = {Tensor::empty({2, rows, 24}, x_dt)};
+        const KernelEntry& e = find_kernel(Op::kLinear, DeviceType::kCpu, w_dt);
+        ASSERT_NE(e.fast, nullptr);
+        EXPECT_TRUE(e.fast(OpCall{Op::kLinear, inputs, outputs, attrs}))
+            << dtype_name(w_dt) << " weights, " << dtype_name(x_dt) << " x, rows " << rows;
+      }
+  const Tensor inputs[2] = {random_tensor({9, 33}, 4), contiguous(random_tensor({40, 33}, 5)).t()};
+  Tensor outputs[1] = {Tensor::empty({9, 40}, DType::kF32)};
+  EXPECT_TRUE(find_kernel(Op::kMatmul, DeviceType::kCpu, DType::kF32).fast(OpCall{Op::kMatmul, inputs, outputs, attrs}));
 }
 
 // Each SIMD build the CPU can run, called directly (the kernel table only ever picks the best).

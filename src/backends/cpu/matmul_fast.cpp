@@ -1,7 +1,8 @@
 // Fast CPU kernels for matmul and linear: picks the AVX-512 or AVX2 build of matmul_impl.h at run
 // time (core/cpu_features.h) and maps tensors onto GemmArgs. GEMV (weights streamed once) for up
 // to kGemvMaxRows rows with contiguous weight rows, packed GEMM otherwise. Declines (reference
-// runs) on CPUs without AVX2/FMA/F16C, for K == 0, and for linear with a non-f32 input or bias.
+// runs) on CPUs without AVX2/FMA/F16C, for K == 0, and for inputs whose rows do not collapse
+// into one strided matrix.
 #include <vector>
 
 #include "backend/kernel_table.h"
@@ -91,7 +92,22 @@ bool collapse_rows(const Tensor& x, int64_t& row_stride) {
   return true;
 }
 
-// x: (R.., K) f32; w: (N, K) f32/f16/bf16; bias: (N) f32 or undefined; out: (R.., N) contiguous.
+// Values of a float tensor of `n` contiguous-by-stride elements as f32 (f16/bf16 converted).
+void to_f32(const void* src, DType dtype, int64_t n, int64_t stride, float* dst) {
+  const auto* p16 = static_cast<const uint16_t*>(src);
+  const auto* p32 = static_cast<const float*>(src);
+  for (int64_t i = 0; i < n; ++i) {
+    switch (dtype) {
+      case DType::kF16: dst[i] = f16_to_f32(p16[i * stride]); break;
+      case DType::kBF16: dst[i] = bf16_to_f32(p16[i * stride]); break;
+      default: dst[i] = p32[i * stride]; break;
+    }
+  }
+}
+
+// x: (R.., K) float; w: (N, K) f32/f16/bf16; bias: (N) float or undefined; out: (R.., N)
+// contiguous, x's dtype. f16/bf16 activations: the GEMM packs them directly, the GEMV takes an
+// f32 copy (at most kGemvMaxRows rows); a 16-bit output is computed in f32 and rounded once.
 bool linear_fast(const OpCall& call) {
   const MatmulKernels* kernels = simd_kernels();
   const Tensor& x = call.inputs[0];
@@ -99,8 +115,7 @@ bool linear_fast(const OpCall& call) {
   const Tensor& bias = call.inputs[2];
   Tensor& out = call.outputs[0];
   const int64_t n = w.shape()[0], k = w.shape()[1];
-  if (kernels == nullptr || k == 0 || x.dtype() != DType::kF32) return false;
-  if (bias.defined() && (bias.dtype() != DType::kF32 || (n > 1 && bias.strides()[0] != 1))) return false;
+  if (kernels == nullptr || k == 0) return false;
   int64_t row_stride = 0;
   if (!collapse_rows(x, row_stride)) return false;
   if (out.numel() == 0) return true;
@@ -108,12 +123,37 @@ bool linear_fast(const OpCall& call) {
   g.m = out.numel() / n;
   g.n = n;
   g.k = k;
-  g.a = {element_ptr(x, x.offset()), DType::kF32, row_stride, x.strides()[x.rank() - 1]};
+  g.a = {element_ptr(x, x.offset()), x.dtype(), row_stride, x.strides()[x.rank() - 1]};
   g.b = {element_ptr(w, w.offset()), w.dtype(), w.strides()[1], w.strides()[0]};
-  g.c = static_cast<float*>(out.storage()->data()) + out.offset();
   g.ldc = n;
-  g.bias = bias.defined() ? static_cast<const float*>(bias.storage()->data()) + bias.offset() : nullptr;
+  std::vector<float> x_f32, out_f32, bias_f32;
+  if (x.dtype() != DType::kF32 && g.m <= kGemvMaxRows && g.b.rs == 1) {
+    x_f32.resize(static_cast<size_t>(g.m * k));
+    for (int64_t i = 0; i < g.m; ++i)
+      to_f32(static_cast<const uint16_t*>(g.a.data) + i * row_stride, x.dtype(), k, g.a.cs, x_f32.data() + i * k);
+    g.a = {x_f32.data(), DType::kF32, k, 1};
+  }
+  if (out.dtype() == DType::kF32) {
+    g.c = static_cast<float*>(out.storage()->data()) + out.offset();
+  } else {
+    out_f32.resize(static_cast<size_t>(g.m * n));
+    g.c = out_f32.data();
+  }
+  if (bias.defined()) {
+    if (bias.dtype() == DType::kF32 && (n == 1 || bias.strides()[0] == 1)) {
+      g.bias = static_cast<const float*>(bias.storage()->data()) + bias.offset();
+    } else {
+      bias_f32.resize(static_cast<size_t>(n));
+      to_f32(element_ptr(bias, bias.offset()), bias.dtype(), n, bias.strides()[0], bias_f32.data());
+      g.bias = bias_f32.data();
+    }
+  }
   run_gemm(*kernels, g);
+  if (!out_f32.empty()) {
+    auto* dst = static_cast<uint16_t*>(out.storage()->data()) + out.offset();
+    const bool f16 = out.dtype() == DType::kF16;
+    for (size_t i = 0; i < out_f32.size(); ++i) dst[i] = f16 ? f32_to_f16(out_f32[i]) : f32_to_bf16(out_f32[i]);
+  }
   return true;
 }
 
