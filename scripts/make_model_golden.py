@@ -125,9 +125,9 @@ def qwen3_moe_cfg():
 
 def gemma3_cfg():
     return transformers.Gemma3TextConfig(
-        vocab_size=256, hidden_size=64, intermediate_size=128,
+        vocab_size=256, hidden_size=64, intermediate_size=96,
         num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2,
-        head_dim=32, query_pre_attn_scalar=24,
+        head_dim=24, query_pre_attn_scalar=32,
         max_position_embeddings=256, rms_norm_eps=1e-6,
         rope_theta=1000000.0, rope_local_base_freq=10000.0,
         sliding_window=8, sliding_window_pattern=3,
@@ -190,7 +190,7 @@ MODELS = {
                "rope_theta 1e6 for full layers and rope_local_base_freq 1e4 for sliding ones, "
                "q/k norm, embeddings scaled by sqrt(hidden), RMSNorm with (1 + w), "
                "pre- and post- attention/feedforward norms, gelu-tanh gated MLP, "
-               "head_dim 32 != hidden/heads, query_pre_attn_scalar 24 (scale 24^-0.5), "
+               "head_dim 24 != hidden/heads, query_pre_attn_scalar 32 (scale 32^-0.5, not head_dim^-0.5), "
                "attn_logit_softcapping 8, final_logit_softcapping 5, tied embeddings."),
     "phi3": (phi3_cfg, transformers.Phi3ForCausalLM, 0.2,
              "Phi-3: fused qkv_proj ([q; k; v] rows) and gate_up_proj ([gate; up] rows), "
