@@ -1,15 +1,19 @@
 // Fast CPU kernels for matmul and linear: picks the AVX-512 or AVX2 build of matmul_impl.h at run
-// time (core/cpu_features.h) and maps tensors onto GemmArgs. GEMV (weights streamed once) for up
+// time (core/cpu_features.h) and maps tensors onto GemmArgs. Quantized linear weights are decoded
+// chunk by chunk into f32 and fed to the same kernels. GEMV (weights streamed once) for up
 // to kGemvMaxRows rows with contiguous weight rows, packed GEMM otherwise. Declines (reference
 // runs) on CPUs without AVX2/FMA/F16C, for K == 0, and for inputs whose rows do not collapse
 // into one strided matrix.
+#include <algorithm>
 #include <vector>
 
 #include "backend/kernel_table.h"
 #include "backends/cpu/matmul_simd.h"
 #include "core/cpu_features.h"
 #include "core/half.h"
+#include "core/quant/quant.h"
 #include "core/strided_loop.h"
+#include "core/thread_pool.h"
 
 namespace wick::cpu {
 namespace {
@@ -92,6 +96,31 @@ bool collapse_rows(const Tensor& x, int64_t& row_stride) {
   return true;
 }
 
+// Quantized w (N, K): each thread decodes chunks of weight rows to f32 (core/quant's SIMD
+// decoders, bit-exact with the reference) and runs the serial GEMV/GEMM on them while they are in
+// cache. Integer-domain dot products (activations quantized to Q8) are the planned faster path.
+void run_quantized(const MatmulKernels& kernels, const GemmArgs& g, const Tensor& w) {
+  const bool use_gemv = g.m <= kGemvMaxRows && g.a.dtype == DType::kF32 && g.a.cs == 1;
+  const int64_t chunk = use_gemv ? 16 : 64;
+  const auto* base = static_cast<const uint8_t*>(w.raw_data());
+  const uint64_t row_bytes = dtype_bytes_for(w.dtype(), static_cast<uint64_t>(g.k));
+  parallel_for((g.n + chunk - 1) / chunk, 1, [&](int64_t c_begin, int64_t c_end) {
+    thread_local std::vector<float> rows;
+    rows.resize(static_cast<size_t>(chunk * g.k));
+    for (int64_t c = c_begin; c < c_end; ++c) {
+      const int64_t j0 = c * chunk, nr = std::min(chunk, g.n - j0);
+      for (int64_t r = 0; r < nr; ++r)
+        dequantize_row(w.dtype(), base + static_cast<uint64_t>(j0 + r) * row_bytes, rows.data() + r * g.k, g.k);
+      GemmArgs sub = g;
+      sub.n = nr;
+      sub.b = {rows.data(), DType::kF32, 1, g.k};
+      sub.c = g.c + j0;
+      sub.bias = g.bias != nullptr ? g.bias + j0 : nullptr;
+      (use_gemv ? kernels.gemv_serial : kernels.gemm_serial)(sub);
+    }
+  });
+}
+
 // Values of a float tensor of `n` contiguous-by-stride elements as f32 (f16/bf16 converted).
 void to_f32(const void* src, DType dtype, int64_t n, int64_t stride, float* dst) {
   const auto* p16 = static_cast<const uint16_t*>(src);
@@ -124,10 +153,11 @@ bool linear_fast(const OpCall& call) {
   g.n = n;
   g.k = k;
   g.a = {element_ptr(x, x.offset()), x.dtype(), row_stride, x.strides()[x.rank() - 1]};
-  g.b = {element_ptr(w, w.offset()), w.dtype(), w.strides()[1], w.strides()[0]};
+  const bool quantized = dtype_is_quantized(w.dtype());
+  if (!quantized) g.b = {element_ptr(w, w.offset()), w.dtype(), w.strides()[1], w.strides()[0]};
   g.ldc = n;
   std::vector<float> x_f32, out_f32, bias_f32;
-  if (x.dtype() != DType::kF32 && g.m <= kGemvMaxRows && g.b.rs == 1) {
+  if (x.dtype() != DType::kF32 && g.m <= kGemvMaxRows && (quantized || g.b.rs == 1)) {
     x_f32.resize(static_cast<size_t>(g.m * k));
     for (int64_t i = 0; i < g.m; ++i)
       to_f32(static_cast<const uint16_t*>(g.a.data) + i * row_stride, x.dtype(), k, g.a.cs, x_f32.data() + i * k);
@@ -148,7 +178,11 @@ bool linear_fast(const OpCall& call) {
       g.bias = bias_f32.data();
     }
   }
-  run_gemm(*kernels, g);
+  if (quantized) {
+    run_quantized(*kernels, g, w);
+  } else {
+    run_gemm(*kernels, g);
+  }
   if (!out_f32.empty()) {
     auto* dst = static_cast<uint16_t*>(out.storage()->data()) + out.offset();
     const bool f16 = out.dtype() == DType::kF16;
@@ -162,6 +196,10 @@ const bool kRegistered = [] {
     register_fast_kernel(Op::kMatmul, DeviceType::kCpu, dt, &matmul_fast);
     register_fast_kernel(Op::kLinear, DeviceType::kCpu, dt, &linear_fast);
   }
+  // The block types of common GGUF files (and of the op-parity cases). run_quantized handles
+  // every block type; add one here together with a parity case for it.
+  for (DType dt : {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kIQ4_XS})
+    register_fast_kernel(Op::kLinear, DeviceType::kCpu, dt, &linear_fast);
   return true;
 }();
 

@@ -232,22 +232,33 @@ void gemm_typed(const GemmArgs& g) {
   });
 }
 
-template <class TA>
+template <class TA, class TB>
+void gemm_typed_serial(const GemmArgs& g) {
+  thread_local PackBuffers buf;
+  buf.a.resize(static_cast<size_t>(kMc * kKc));
+  buf.b.resize(static_cast<size_t>(kNc * kKc));
+  gemm_columns<TA, TB>(g, 0, g.n, buf);
+}
+
+template <bool kSerial, class TA>
 void gemm_b_dispatch(const GemmArgs& g) {
   switch (g.b.dtype) {
-    case DType::kF16: gemm_typed<TA, f16_t>(g); return;
-    case DType::kBF16: gemm_typed<TA, bf16_t>(g); return;
-    default: gemm_typed<TA, float>(g); return;
+    case DType::kF16: (kSerial ? gemm_typed_serial<TA, f16_t> : gemm_typed<TA, f16_t>)(g); return;
+    case DType::kBF16: (kSerial ? gemm_typed_serial<TA, bf16_t> : gemm_typed<TA, bf16_t>)(g); return;
+    default: (kSerial ? gemm_typed_serial<TA, float> : gemm_typed<TA, float>)(g); return;
   }
 }
 
-void gemm(const GemmArgs& g) {
+template <bool kSerial>
+void gemm_any(const GemmArgs& g) {
   switch (g.a.dtype) {
-    case DType::kF16: gemm_b_dispatch<f16_t>(g); return;
-    case DType::kBF16: gemm_b_dispatch<bf16_t>(g); return;
-    default: gemm_b_dispatch<float>(g); return;
+    case DType::kF16: gemm_b_dispatch<kSerial, f16_t>(g); return;
+    case DType::kBF16: gemm_b_dispatch<kSerial, bf16_t>(g); return;
+    default: gemm_b_dispatch<kSerial, float>(g); return;
   }
 }
+void gemm(const GemmArgs& g) { gemm_any<false>(g); }
+void gemm_serial(const GemmArgs& g) { gemm_any<true>(g); }
 
 // out[i * NW + j] = dot(x[i], w[j]) over k_dim values; x f32, w of type T.
 template <class T, int NW, int NX>
@@ -298,28 +309,36 @@ void gemv_columns_step(const GemmArgs& g, const float* a, const T* b, int64_t j)
   }
 }
 
+// Columns [n_begin, n_end) of every row.
 template <class T>
-void gemv_typed(const GemmArgs& g) {
+void gemv_range(const GemmArgs& g, int64_t n_begin, int64_t n_end) {
   const float* a = static_cast<const float*>(g.a.data);
   const T* b = static_cast<const T*>(g.b.data);
+  int64_t j = n_begin;
+  for (; j + 4 <= n_end; j += 4) gemv_columns_step<T, 4>(g, a, b, j);
+  for (; j < n_end; ++j) gemv_columns_step<T, 1>(g, a, b, j);
+}
+
+template <class T>
+void gemv_typed(const GemmArgs& g) {
   constexpr int64_t kBlock = 16;  // columns per scheduling unit: whole cache lines of C per thread
   const int64_t blocks = (g.n + kBlock - 1) / kBlock;
   const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, g.m * g.k * kBlock));
   parallel_for(blocks, grain, [&](int64_t b_begin, int64_t b_end) {
-    const int64_t n_end = std::min(g.n, b_end * kBlock);
-    int64_t j = b_begin * kBlock;
-    for (; j + 4 <= n_end; j += 4) gemv_columns_step<T, 4>(g, a, b, j);
-    for (; j < n_end; ++j) gemv_columns_step<T, 1>(g, a, b, j);
+    gemv_range<T>(g, b_begin * kBlock, std::min(g.n, b_end * kBlock));
   });
 }
 
-void gemv(const GemmArgs& g) {
+template <bool kSerial>
+void gemv_any(const GemmArgs& g) {
   switch (g.b.dtype) {
-    case DType::kF16: gemv_typed<f16_t>(g); return;
-    case DType::kBF16: gemv_typed<bf16_t>(g); return;
-    default: gemv_typed<float>(g); return;
+    case DType::kF16: kSerial ? gemv_range<f16_t>(g, 0, g.n) : gemv_typed<f16_t>(g); return;
+    case DType::kBF16: kSerial ? gemv_range<bf16_t>(g, 0, g.n) : gemv_typed<bf16_t>(g); return;
+    default: kSerial ? gemv_range<float>(g, 0, g.n) : gemv_typed<float>(g); return;
   }
 }
+void gemv(const GemmArgs& g) { gemv_any<false>(g); }
+void gemv_serial(const GemmArgs& g) { gemv_any<true>(g); }
 
 }  // namespace
 }  // namespace wick::cpu

@@ -32,6 +32,9 @@ struct MatmulKernels {
   // Streaming row dots for small M: needs a.dtype f32 with a.cs == 1 and b.rs == 1 (each column
   // of b, i.e. each row of a linear weight (N, K), contiguous); threads over N.
   void (*gemv)(const GemmArgs& args);
+  // The same two on the calling thread only, for callers that split the work themselves.
+  void (*gemm_serial)(const GemmArgs& args);
+  void (*gemv_serial)(const GemmArgs& args);
 };
 
 namespace avx2 {
