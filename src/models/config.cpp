@@ -224,7 +224,9 @@ ModelConfig parse_hf_common(const HfConfig& hf, bool tie_default) {
   c.tie_word_embeddings = hf.boolean_or("tie_word_embeddings", tie_default);
   c.attention_bias = hf.boolean_or("attention_bias", false);
   c.mlp_bias = hf.boolean_or("mlp_bias", false);
-  const double partial = hf.number_or("partial_rotary_factor", 1.0);
+  double partial = hf.number_or("partial_rotary_factor", 1.0);
+  if (!hf.has("partial_rotary_factor") && hf.has("rope_parameters"))
+    partial = hf.sub("rope_parameters").number_or("partial_rotary_factor", 1.0);
   const auto rotary_dim = static_cast<int64_t>(static_cast<double>(c.head_dim) * partial);
   c.rope = parse_hf_rope(hf, rotary_dim, "full_attention");
   c.rope_local = c.rope;
@@ -233,6 +235,17 @@ ModelConfig parse_hf_common(const HfConfig& hf, bool tie_default) {
   c.bos_token_id = bos.empty() ? -1 : bos[0];
   c.eos_token_ids = token_ids(hf, "eos_token_id");
   return c;
+}
+
+void apply_hf_max_window_layers(const HfConfig& hf, ModelConfig& c) {
+  if (!hf.boolean_or("use_sliding_window", false)) {
+    c.layer_sliding.clear();
+    return;
+  }
+  c.sliding_window = hf.integer_or("sliding_window", 0);
+  if (!c.layer_sliding.empty() || c.sliding_window <= 0) return;
+  const int64_t first = hf.integer_or("max_window_layers", c.n_layers);
+  for (int64_t i = 0; i < c.n_layers; ++i) c.layer_sliding.push_back(i >= first);
 }
 
 // ---- GGUF ----

@@ -117,6 +117,10 @@ nn::RopeConfig parse_hf_rope(const HfConfig& hf, int64_t rotary_dim, const char*
 // layer_types (5.x) -> per-layer sliding flags; empty when the key is absent.
 std::vector<bool> parse_hf_layer_types(const HfConfig& hf, int64_t n_layers);
 
+// Qwen2/3 style: when use_sliding_window, layers >= max_window_layers slide (unless
+// layer_types already said which); otherwise no layer slides.
+void apply_hf_max_window_layers(const HfConfig& hf, ModelConfig& c);
+
 ModelConfig parse_gguf_common(const GgufConfig& gg);
 
 }  // namespace wick::models

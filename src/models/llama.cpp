@@ -41,28 +41,16 @@ ModelConfig mistral_from_hf(const HfConfig& hf) {
   return c;
 }
 
-// Qwen2/3: sliding windows (when enabled) on layers >= max_window_layers.
-void qwen_sliding_layers(const HfConfig& hf, ModelConfig& c) {
-  if (!hf.boolean_or("use_sliding_window", false)) {
-    c.layer_sliding.clear();
-    return;
-  }
-  c.sliding_window = hf.integer_or("sliding_window", 0);
-  if (!c.layer_sliding.empty() || c.sliding_window <= 0) return;
-  const int64_t first = hf.integer_or("max_window_layers", c.n_layers);
-  for (int64_t i = 0; i < c.n_layers; ++i) c.layer_sliding.push_back(i >= first);
-}
-
 ModelConfig qwen2_from_hf(const HfConfig& hf) {
   ModelConfig c = parse_hf_common(hf, false);
   c.attention_bias = true;
-  qwen_sliding_layers(hf, c);
+  apply_hf_max_window_layers(hf, c);
   return c;
 }
 
 ModelConfig qwen3_from_hf(const HfConfig& hf) {
   ModelConfig c = parse_hf_common(hf, false);
-  qwen_sliding_layers(hf, c);
+  apply_hf_max_window_layers(hf, c);
   return c;
 }
 

@@ -12,10 +12,14 @@ extern const Architecture kLlama;
 extern const Architecture kMistral;
 extern const Architecture kQwen2;
 extern const Architecture kQwen3;
+extern const Architecture kQwen3Moe;
+extern const Architecture kGemma3;
+extern const Architecture kPhi3;
+extern const Architecture kGpt2;
 
 const std::vector<const Architecture*>& architectures() {
   static const std::vector<const Architecture*> all = {
-      &kLlama, &kMistral, &kQwen2, &kQwen3,
+      &kLlama, &kMistral, &kQwen2, &kQwen3, &kQwen3Moe, &kGemma3, &kPhi3, &kGpt2,
   };
   return all;
 }
