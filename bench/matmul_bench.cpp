@@ -27,7 +27,8 @@ Tensor random_tensor(const Shape& shape, uint32_t seed, DType dtype = DType::kF3
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   std::vector<float> v(static_cast<size_t>(shape.numel()));
   for (float& x : v) x = dist(rng);
-  return Tensor::from_floats(shape, v, dtype);
+  if (!dtype_is_quantized(dtype)) return Tensor::from_floats(shape, v, dtype);
+  return to_dtype(Tensor::from_floats(shape, v), dtype);  // GGUF block weights
 }
 
 void set_counters(benchmark::State& state, int64_t m, double weight_bytes) {
@@ -95,6 +96,9 @@ BENCHMARK(BM_OpenBlasSgemmNN)->ArgsProduct({{512}, {1, 2}})->ArgNames({"M", "thr
 BENCHMARK_CAPTURE(BM_Linear, f32, DType::kF32)->ArgsProduct({{1, 512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Linear, f16, DType::kF16)->ArgsProduct({{1, 512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Linear, bf16, DType::kBF16)->ArgsProduct({{1, 512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+// Block-quantized weights (decoded to f32 in cache-sized chunks, then the same SIMD kernels).
+BENCHMARK_CAPTURE(BM_Linear, q8_0, DType::kQ8_0)->ArgsProduct({{1, 512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Linear, q4_k, DType::kQ4_K)->ArgsProduct({{1, 512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MatmulF32)->ArgsProduct({{512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
