@@ -2,8 +2,9 @@
 // reference kernel against the case's double-precision values, that forcing reference kernels
 // reproduces the reference bit for bit, and every registered fast kernel (called directly and
 // through run_kernel) against the reference. On another device (CUDA) it runs that backend's
-// kernels on the same views and compares them with the CPU reference; it skips when the build
-// or machine has no such backend. Tolerances scale with the output dtype (see tolerance()).
+// kernels on the same views and compares them with the CPU reference; those tests exist only
+// when the build and machine have the backend (OpParityDevices.Cuda skips visibly otherwise).
+// Tolerances scale with the output dtype (see tolerance()).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -212,10 +213,30 @@ std::vector<CaseSpec> unique_cases() {
   return cases;
 }
 
+bool has_device(DeviceType type) {
+  const Backend* backend = find_backend(type);
+  return backend != nullptr && backend->device_count() > 0;
+}
+
+// The CPU always; CUDA when this build and machine have it (evaluated when tests register, after
+// backends have registered themselves), so CPU-only runs do not list a thousand skipped tests.
+std::vector<DeviceType> parity_devices() {
+  std::vector<DeviceType> devices = {DeviceType::kCpu};
+  if (has_device(DeviceType::kCuda)) devices.push_back(DeviceType::kCuda);
+  return devices;
+}
+
 INSTANTIATE_TEST_SUITE_P(Ops, OpParity,
                          ::testing::Combine(::testing::ValuesIn(unique_cases()),
-                                            ::testing::Values(DeviceType::kCpu, DeviceType::kCuda)),
+                                            ::testing::ValuesIn(parity_devices())),
                          param_name);
+
+// Says visibly that the device half of the harness did not run.
+TEST(OpParityDevices, Cuda) {
+  if (!has_device(DeviceType::kCuda))
+    GTEST_SKIP() << "no CUDA backend in this build or machine: parity cases ran on the CPU only";
+  SUCCEED() << "parity cases run on cuda:0 (Ops/OpParity.*_cuda)";
+}
 
 // Every op in the table has at least one parity case (matmul/linear once their kernels exist).
 TEST(OpParityCoverage, EveryRegisteredOpHasCases) {
