@@ -1,7 +1,7 @@
 // Gemma 3 (text): llama names plus pre/post norms around attention and MLP, RMSNorm with (1 + w)
 // weights (q/k norms too), embeddings scaled by sqrt(hidden), a GeGLU-tanh MLP, interleaved
 // sliding-window and full-attention layers with their own RoPE bases, query_pre_attn_scalar,
-// and optional attention / final logit soft-capping.
+// and optional final logit soft-capping.
 #include <cmath>
 
 #include "formats/gguf.h"
@@ -30,7 +30,9 @@ ModelConfig gemma3_from_hf(const HfConfig& hf) {
   WICK_CHECK(qpas > 0, ErrorKind::kInvalidArgument, "{}: query_pre_attn_scalar must be positive",
              hf.file());
   c.attn_scale = static_cast<float>(1.0 / std::sqrt(qpas));
-  c.attn_softcap = static_cast<float>(hf.number_or("attn_logit_softcapping", 0.0));
+  // attn_logit_softcapping is a Gemma 2 feature: transformers' Gemma 3 never applies it (real
+  // configs have it null), so neither do we.
+  c.attn_softcap = 0.0f;
   c.final_softcap = static_cast<float>(hf.number_or("final_logit_softcapping", 0.0));
   c.sliding_window = hf.integer_or("sliding_window", 4096);
   if (c.layer_sliding.empty())
