@@ -133,7 +133,9 @@ def gemma3_cfg():
         sliding_window=8, sliding_window_pattern=3,
         layer_types=["sliding_attention", "sliding_attention",
                      "full_attention", "sliding_attention"],
-        final_logit_softcapping=5.0, attn_logit_softcapping=8.0,
+        # transformers' Gemma3 ignores attn_logit_softcapping (real Gemma 3
+        # configs have null); keep it null so config and outputs agree.
+        final_logit_softcapping=5.0, attn_logit_softcapping=None,
         hidden_activation="gelu_pytorch_tanh",
         tie_word_embeddings=True, pad_token_id=0, bos_token_id=2,
         eos_token_id=1,
@@ -191,7 +193,7 @@ MODELS = {
                "q/k norm, embeddings scaled by sqrt(hidden), RMSNorm with (1 + w), "
                "pre- and post- attention/feedforward norms, gelu-tanh gated MLP, "
                "head_dim 24 != hidden/heads, query_pre_attn_scalar 32 (scale 32^-0.5, not head_dim^-0.5), "
-               "attn_logit_softcapping 8, final_logit_softcapping 5, tied embeddings."),
+               "final_logit_softcapping 5 (attn_logit_softcapping null), tied embeddings."),
     "phi3": (phi3_cfg, transformers.Phi3ForCausalLM, 0.2,
              "Phi-3: fused qkv_proj ([q; k; v] rows) and gate_up_proj ([gate; up] rows), "
              "GQA, partial_rotary_factor 0.75 (12 of 16 head dims rotated), untied."),
