@@ -33,8 +33,10 @@ Tensor random_tensor(const Shape& shape, uint32_t seed, DType dtype = DType::kF3
 
 void set_counters(benchmark::State& state, int64_t m, double weight_bytes) {
   const double flops = 2.0 * static_cast<double>(m) * kN * kK;
-  state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["wGB/s"] = benchmark::Counter(weight_bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["wGB/s"] =
+      benchmark::Counter(weight_bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_Linear(benchmark::State& state, DType w_dtype) {
@@ -67,10 +69,11 @@ void BM_OpenBlasSgemm(benchmark::State& state) {
   std::vector<float> c(static_cast<size_t>(m) * kN);
   for (auto _ : state) {
     if (m == 1) {
-      cblas_sgemv(CblasRowMajor, CblasNoTrans, kN, kK, 1.0f, w.data(), kK, x.data(), 1, 0.0f, c.data(), 1);
+      cblas_sgemv(CblasRowMajor, CblasNoTrans, kN, kK, 1.0f, w.data(), kK, x.data(), 1, 0.0f,
+                  c.data(), 1);
     } else {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, kN, kK, 1.0f, x.data(), kK, w.data(), kK, 0.0f,
-                  c.data(), kN);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, kN, kK, 1.0f, x.data(), kK, w.data(),
+                  kK, 0.0f, c.data(), kN);
     }
     benchmark::DoNotOptimize(c.data());
   }
@@ -83,23 +86,55 @@ void BM_OpenBlasSgemmNN(benchmark::State& state) {
   const std::vector<float> b = random_tensor({kK, kN}, 2).to_float_vector();
   std::vector<float> c(static_cast<size_t>(m) * kN);
   for (auto _ : state) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, kN, kK, 1.0f, a.data(), kK, b.data(), kN, 0.0f,
-                c.data(), kN);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, kN, kK, 1.0f, a.data(), kK, b.data(),
+                kN, 0.0f, c.data(), kN);
     benchmark::DoNotOptimize(c.data());
   }
   set_counters(state, m, static_cast<double>(b.size() * sizeof(float)));
 }
-BENCHMARK(BM_OpenBlasSgemm)->ArgsProduct({{1, 512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_OpenBlasSgemmNN)->ArgsProduct({{512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_OpenBlasSgemm)
+    ->ArgsProduct({{1, 512}, {1, 2}})
+    ->ArgNames({"M", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_OpenBlasSgemmNN)
+    ->ArgsProduct({{512}, {1, 2}})
+    ->ArgNames({"M", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 #endif
 
-BENCHMARK_CAPTURE(BM_Linear, f32, DType::kF32)->ArgsProduct({{1, 512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Linear, f16, DType::kF16)->ArgsProduct({{1, 512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Linear, bf16, DType::kBF16)->ArgsProduct({{1, 512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Linear, f32, DType::kF32)
+    ->ArgsProduct({{1, 512}, {1, 2}})
+    ->ArgNames({"M", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Linear, f16, DType::kF16)
+    ->ArgsProduct({{1, 512}, {1, 2}})
+    ->ArgNames({"M", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Linear, bf16, DType::kBF16)
+    ->ArgsProduct({{1, 512}, {1, 2}})
+    ->ArgNames({"M", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 // Block-quantized weights (decoded to f32 in cache-sized chunks, then the same SIMD kernels).
-BENCHMARK_CAPTURE(BM_Linear, q8_0, DType::kQ8_0)->ArgsProduct({{1, 512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Linear, q4_k, DType::kQ4_K)->ArgsProduct({{1, 512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_MatmulF32)->ArgsProduct({{512}, {1, 2}})->ArgNames({"M", "threads"})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Linear, q8_0, DType::kQ8_0)
+    ->ArgsProduct({{1, 512}, {1, 2}})
+    ->ArgNames({"M", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Linear, q4_k, DType::kQ4_K)
+    ->ArgsProduct({{1, 512}, {1, 2}})
+    ->ArgNames({"M", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MatmulF32)
+    ->ArgsProduct({{512}, {1, 2}})
+    ->ArgNames({"M", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace wick

@@ -4,7 +4,8 @@
 //   ./build/release/bench/membw_bench
 #include <benchmark/benchmark.h>
 
-// GCC 12's AVX-512 headers trip -W(maybe-)uninitialized where _mm512 intrinsics inline (fixed in 13).
+// GCC 12's AVX-512 headers trip -W(maybe-)uninitialized where _mm512 intrinsics inline (fixed in
+// 13).
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
@@ -62,16 +63,28 @@ void BM_ReadBandwidth(benchmark::State& state, bool avx512) {
   for (auto _ : state) {
     std::atomic<float> total{0.0f};
     parallel_for(static_cast<int64_t>(kFloats), 1 << 20, [&](int64_t begin, int64_t end) {
-      const float s = avx512 ? sum_avx512(buf.data() + begin, end - begin) : sum_avx2(buf.data() + begin, end - begin);
+      const float s = avx512 ? sum_avx512(buf.data() + begin, end - begin)
+                             : sum_avx2(buf.data() + begin, end - begin);
       total.fetch_add(s);
     });
     benchmark::DoNotOptimize(total.load());
   }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(kFloats * sizeof(float)));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(kFloats * sizeof(float)));
 }
 
-BENCHMARK_CAPTURE(BM_ReadBandwidth, avx2, false)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_ReadBandwidth, avx512, true)->Arg(1)->Arg(2)->ArgName("threads")->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ReadBandwidth, avx2, false)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ReadBandwidth, avx512, true)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("threads")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace wick

@@ -1,6 +1,7 @@
 // Op API for matmul and linear: shape/dtype checks, batch broadcasting, output allocation.
 // matmul: a (..., M, K) @ b (..., K, N), same float dtype, kernel key = a's dtype.
-// linear: x (..., K) float @ w (N, K)^T + bias (N); kernel key = w's dtype (any, incl. GGUF blocks).
+// linear: x (..., K) float @ w (N, K)^T + bias (N); kernel key = w's dtype (any, incl. GGUF
+// blocks).
 #include "backend/kernel_table.h"
 #include "backend/ops.h"
 
@@ -23,14 +24,15 @@ Shape with_tail(Shape s, int64_t r, int64_t c) {
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   WICK_CHECK(a.rank() >= 2 && b.rank() >= 2, ErrorKind::kInvalidArgument,
-             "matmul: operands need rank >= 2, got a {} and b {}", a.shape().str(), b.shape().str());
+             "matmul: operands need rank >= 2, got a {} and b {}", a.shape().str(),
+             b.shape().str());
   WICK_CHECK(a.dtype() == b.dtype(), ErrorKind::kInvalidArgument,
              "matmul: dtypes differ ({} vs {}); convert with to_dtype()", dtype_name(a.dtype()),
              dtype_name(b.dtype()));
   WICK_CHECK(dtype_is_float(a.dtype()), ErrorKind::kInvalidArgument,
              "matmul: unsupported dtype {} (f32, f16, bf16)", dtype_name(a.dtype()));
-  WICK_CHECK(a.device() == b.device(), ErrorKind::kInvalidArgument, "matmul: devices differ ({} vs {})",
-             a.device().str(), b.device().str());
+  WICK_CHECK(a.device() == b.device(), ErrorKind::kInvalidArgument,
+             "matmul: devices differ ({} vs {})", a.device().str(), b.device().str());
   const int64_t m = a.dim(-2), k = a.dim(-1), n = b.dim(-1);
   WICK_CHECK(b.dim(-2) == k, ErrorKind::kInvalidArgument,
              "matmul: inner dimensions differ: a {} @ b {} (K {} vs {})", a.shape().str(),
@@ -56,8 +58,9 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
   WICK_CHECK(x.dim(-1) == k, ErrorKind::kInvalidArgument,
              "linear: x {} has {} features but w {} expects {}", x.shape().str(), x.dim(-1),
              w.shape().str(), k);
-  WICK_CHECK(dtype_is_float(w.dtype()) || dtype_is_quantized(w.dtype()), ErrorKind::kInvalidArgument,
-             "linear: unsupported weight dtype {}", dtype_name(w.dtype()));
+  WICK_CHECK(dtype_is_float(w.dtype()) || dtype_is_quantized(w.dtype()),
+             ErrorKind::kInvalidArgument, "linear: unsupported weight dtype {}",
+             dtype_name(w.dtype()));
   if (dtype_is_quantized(w.dtype())) {
     WICK_CHECK(w.is_contiguous(), ErrorKind::kUnsupported,
                "linear: quantized weight {} must be contiguous (rows of whole blocks)", w.str());
@@ -67,7 +70,8 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
   }
   if (bias.defined()) {
     WICK_CHECK(bias.rank() == 1 && bias.dim(0) == n && dtype_is_float(bias.dtype()),
-               ErrorKind::kInvalidArgument, "linear: bias must be float ({}), got {}", n, bias.str());
+               ErrorKind::kInvalidArgument, "linear: bias must be float ({}), got {}", n,
+               bias.str());
     WICK_CHECK(bias.device() == x.device(), ErrorKind::kInvalidArgument,
                "linear: bias on {} but x on {}", bias.device().str(), x.device().str());
   }

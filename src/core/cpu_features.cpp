@@ -34,9 +34,9 @@ void detect_x86(CpuFeatures& f) {
   const bool f16c = (ecx >> 29) & 1u;
   if (!osxsave || !avx) return;
   const unsigned long long xcr0 = read_xcr0();
-  const bool ymm_os = (xcr0 & 0x6u) == 0x6u;            // SSE + AVX state
-  const bool zmm_os = (xcr0 & 0xe6u) == 0xe6u;          // + opmask, ZMM_Hi256, Hi16_ZMM
-  const bool amx_os = (xcr0 & 0x60000u) == 0x60000u;    // XTILECFG + XTILEDATA
+  const bool ymm_os = (xcr0 & 0x6u) == 0x6u;          // SSE + AVX state
+  const bool zmm_os = (xcr0 & 0xe6u) == 0xe6u;        // + opmask, ZMM_Hi256, Hi16_ZMM
+  const bool amx_os = (xcr0 & 0x60000u) == 0x60000u;  // XTILECFG + XTILEDATA
   if (!ymm_os) return;
   __cpuid_count(7, 0, eax, ebx, ecx, edx);
   const unsigned leaf7_ebx = ebx, leaf7_ecx = ecx, leaf7_edx = edx;

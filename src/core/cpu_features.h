@@ -1,7 +1,8 @@
 // Runtime CPU feature detection (x86 CPUID + XGETBV), read once. Fast kernels compiled for an ISA
 // (*_avx2.cpp, *_avx512.cpp) run only after checking these flags. For testing slower paths the
 // environment can mask features: WICK_DISABLE_AVX512=1 clears every AVX-512 flag (and AMX),
-// WICK_DISABLE_AVX2=1 clears AVX2/FMA/F16C and everything above them, WICK_DISABLE_AMX=1 clears AMX.
+// WICK_DISABLE_AVX2=1 clears AVX2/FMA/F16C and everything above them, WICK_DISABLE_AMX=1 clears
+// AMX.
 #pragma once
 
 #include <string>

@@ -53,7 +53,8 @@ TEST(HotOpsSimd, AddMulAreExactForEveryLayout) {
       k->add_rows(a.data(), b.data(), d, out.data(), rows, d);
       for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(out[i], a[i] + b[i]) << name << " add " << d;
       k->mul_rows(a.data(), b.data(), 0, out.data(), rows, d);  // b's first row broadcast
-      for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(out[i], a[i] * b[i % static_cast<size_t>(d)]) << name;
+      for (size_t i = 0; i < a.size(); ++i)
+        ASSERT_EQ(out[i], a[i] * b[i % static_cast<size_t>(d)]) << name;
       k->add_scalar(a.data(), 0.25f, out.data(), rows * d);
       for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(out[i], a[i] + 0.25f) << name;
       k->mul_scalar(a.data(), -3.0f, out.data(), rows * d);
@@ -100,17 +101,20 @@ TEST(HotOpsSimd, SoftmaxMatchesDoubleWithMasksAndSpecialRows) {
     for (int64_t d : kLengths) {
       const int64_t rows = 5;
       auto x = random_floats(static_cast<size_t>(rows * d), 4, -20, 20);
-      for (int64_t i = d / 2 + 1; i < d; ++i) x[static_cast<size_t>(d + i)] = -inf;  // row 1: causal mask
-      for (int64_t i = 0; i < d; ++i) x[static_cast<size_t>(2 * d + i)] = -inf;     // row 2: fully masked
-      x[static_cast<size_t>(3 * d + d / 2)] = NAN;                                   // row 3: a NaN
-      for (int64_t i = 0; i < d; ++i) x[static_cast<size_t>(4 * d + i)] *= 1e6f;    // row 4: huge logits
+      for (int64_t i = d / 2 + 1; i < d; ++i)
+        x[static_cast<size_t>(d + i)] = -inf;  // row 1: causal mask
+      for (int64_t i = 0; i < d; ++i)
+        x[static_cast<size_t>(2 * d + i)] = -inf;   // row 2: fully masked
+      x[static_cast<size_t>(3 * d + d / 2)] = NAN;  // row 3: a NaN
+      for (int64_t i = 0; i < d; ++i)
+        x[static_cast<size_t>(4 * d + i)] *= 1e6f;  // row 4: huge logits
       std::vector<float> out(x.size());
       k->softmax_rows(x.data(), out.data(), rows, d);
       for (int64_t r = 0; r < rows; ++r) {
         const std::vector<double> want = softmax_double(x.data() + r * d, d);
         for (int64_t i = 0; i < d; ++i)
-          expect_rel(out[static_cast<size_t>(r * d + i)], want[static_cast<size_t>(i)], 4 * kRel, 1e-30,
-                     fmt::format("{} softmax d {} row {} col {}", name, d, r, i));
+          expect_rel(out[static_cast<size_t>(r * d + i)], want[static_cast<size_t>(i)], 4 * kRel,
+                     1e-30, fmt::format("{} softmax d {} row {} col {}", name, d, r, i));
       }
     }
 }
@@ -130,7 +134,9 @@ TEST(HotOpsSimd, RmsNormMatchesDoubleWithAndWithoutWeight) {
         k->rms_norm_rows(x.data(), wp, offset, eps, out.data(), rows, d);
         for (int64_t r = 0; r < rows; ++r) {
           double ss = 0;
-          for (int64_t i = 0; i < d; ++i) ss += static_cast<double>(x[static_cast<size_t>(r * d + i)]) * x[static_cast<size_t>(r * d + i)];
+          for (int64_t i = 0; i < d; ++i)
+            ss += static_cast<double>(x[static_cast<size_t>(r * d + i)]) *
+                  x[static_cast<size_t>(r * d + i)];
           const double inv = 1.0 / std::sqrt(ss / static_cast<double>(d) + eps);
           for (int64_t i = 0; i < d; ++i) {
             const double scale = wp ? static_cast<double>(w[static_cast<size_t>(i)]) + offset : 1.0;
@@ -153,13 +159,17 @@ TEST(HotOpsFast, OpApiMatchesReferenceForBroadcastLayouts) {
     return std::make_pair(fast, ref);
   };
   const int64_t rows = 70, d = 1000;  // > one thread grain, so the split path runs too
-  const Tensor a = Tensor::from_floats({rows, d}, random_floats(static_cast<size_t>(rows * d), 7, -3, 3));
-  const Tensor b = Tensor::from_floats({rows, d}, random_floats(static_cast<size_t>(rows * d), 8, -3, 3));
+  const Tensor a =
+      Tensor::from_floats({rows, d}, random_floats(static_cast<size_t>(rows * d), 7, -3, 3));
+  const Tensor b =
+      Tensor::from_floats({rows, d}, random_floats(static_cast<size_t>(rows * d), 8, -3, 3));
   const Tensor row = Tensor::from_floats({d}, random_floats(static_cast<size_t>(d), 9, -3, 3));
-  const auto check = [](const std::pair<std::vector<float>, std::vector<float>>& p, double rel, const char* what) {
+  const auto check = [](const std::pair<std::vector<float>, std::vector<float>>& p, double rel,
+                        const char* what) {
     ASSERT_EQ(p.first.size(), p.second.size());
     for (size_t i = 0; i < p.first.size(); ++i)
-      ASSERT_NEAR(p.first[i], p.second[i], rel * std::fabs(p.second[i]) + 1e-7) << what << " at " << i;
+      ASSERT_NEAR(p.first[i], p.second[i], rel * std::fabs(p.second[i]) + 1e-7)
+          << what << " at " << i;
   };
   check(run_both([&] { return add(a, b); }), 0, "add");
   check(run_both([&] { return mul(a, row); }), 0, "mul row");

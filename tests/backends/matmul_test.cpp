@@ -38,14 +38,16 @@ struct ReferenceOnly {
 struct Expected {
   std::vector<double> value, magnitude;
 };
-Expected double_matmul(const std::vector<float>& a, const std::vector<float>& b, int64_t m, int64_t k,
-                       int64_t n) {
-  Expected e{std::vector<double>(static_cast<size_t>(m * n)), std::vector<double>(static_cast<size_t>(m * n))};
+Expected double_matmul(const std::vector<float>& a, const std::vector<float>& b, int64_t m,
+                       int64_t k, int64_t n) {
+  Expected e{std::vector<double>(static_cast<size_t>(m * n)),
+             std::vector<double>(static_cast<size_t>(m * n))};
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
       double s = 0, mag = 0;
       for (int64_t p = 0; p < k; ++p) {
-        const double prod = static_cast<double>(a[static_cast<size_t>(i * k + p)]) * b[static_cast<size_t>(p * n + j)];
+        const double prod = static_cast<double>(a[static_cast<size_t>(i * k + p)]) *
+                            b[static_cast<size_t>(p * n + j)];
         s += prod;
         mag += std::fabs(prod);
       }
@@ -69,24 +71,27 @@ void expect_close(const std::vector<float>& got, const Expected& want, double re
 std::vector<float> transpose(const std::vector<float>& x, int64_t rows, int64_t cols) {
   std::vector<float> t(x.size());
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) t[static_cast<size_t>(c * rows + r)] = x[static_cast<size_t>(r * cols + c)];
+    for (int64_t c = 0; c < cols; ++c)
+      t[static_cast<size_t>(c * rows + r)] = x[static_cast<size_t>(r * cols + c)];
   return t;
 }
 
 struct Mkn {
   int64_t m, k, n;
 };
-const Mkn kShapes[] = {{1, 1, 1},  {1, 17, 3},  {3, 33, 17}, {17, 3, 33}, {5, 255, 7},
+const Mkn kShapes[] = {{1, 1, 1},   {1, 17, 3},    {3, 33, 17},  {17, 3, 33},   {5, 255, 7},
                        {33, 64, 1}, {1, 255, 255}, {9, 130, 65}, {64, 300, 97}, {100, 257, 40}};
 
 TEST(MatmulReference, MatchesDoubleOnOddShapes) {
   ReferenceOnly ref;
   for (const Mkn& s : kShapes) {
-    const auto av = random_floats(static_cast<size_t>(s.m * s.k), 1), bv = random_floats(static_cast<size_t>(s.k * s.n), 2);
-    const Tensor c = matmul(Tensor::from_floats({s.m, s.k}, av), Tensor::from_floats({s.k, s.n}, bv));
+    const auto av = random_floats(static_cast<size_t>(s.m * s.k), 1),
+               bv = random_floats(static_cast<size_t>(s.k * s.n), 2);
+    const Tensor c =
+        matmul(Tensor::from_floats({s.m, s.k}, av), Tensor::from_floats({s.k, s.n}, bv));
     ASSERT_EQ(c.shape(), (Shape{s.m, s.n}));
-    expect_close(c.to_float_vector(), double_matmul(av, bv, s.m, s.k, s.n), 2e-7 * static_cast<double>(s.k), 0,
-                 fmt::format("{}x{}x{}", s.m, s.k, s.n));
+    expect_close(c.to_float_vector(), double_matmul(av, bv, s.m, s.k, s.n),
+                 2e-7 * static_cast<double>(s.k), 0, fmt::format("{}x{}x{}", s.m, s.k, s.n));
   }
 }
 
@@ -94,7 +99,8 @@ TEST(MatmulReference, TransposedOperandsAndBroadcastBatches) {
   ReferenceOnly ref;
   const int64_t m = 5, k = 17, n = 3;
   // a: (2, 1, M, K) as a transposed view of (2, 1, K, M); b: (3, K, N) as a view of (3, N, K).
-  const auto at = random_floats(static_cast<size_t>(2 * k * m), 3), bt = random_floats(static_cast<size_t>(3 * n * k), 4);
+  const auto at = random_floats(static_cast<size_t>(2 * k * m), 3),
+             bt = random_floats(static_cast<size_t>(3 * n * k), 4);
   const Tensor a = Tensor::from_floats({2, 1, k, m}, at).t();
   const Tensor b = Tensor::from_floats({3, n, k}, bt).t();
   const Tensor c = matmul(a, b);
@@ -102,10 +108,13 @@ TEST(MatmulReference, TransposedOperandsAndBroadcastBatches) {
   const std::vector<float> got = c.to_float_vector();
   for (int64_t i = 0; i < 2; ++i)
     for (int64_t j = 0; j < 3; ++j) {
-      const std::vector<float> ai = transpose({at.begin() + i * k * m, at.begin() + (i + 1) * k * m}, k, m);
-      const std::vector<float> bj = transpose({bt.begin() + j * n * k, bt.begin() + (j + 1) * n * k}, n, k);
+      const std::vector<float> ai =
+          transpose({at.begin() + i * k * m, at.begin() + (i + 1) * k * m}, k, m);
+      const std::vector<float> bj =
+          transpose({bt.begin() + j * n * k, bt.begin() + (j + 1) * n * k}, n, k);
       const Expected e = double_matmul(ai, bj, m, k, n);
-      const std::vector<float> slice(got.begin() + (i * 3 + j) * m * n, got.begin() + (i * 3 + j + 1) * m * n);
+      const std::vector<float> slice(got.begin() + (i * 3 + j) * m * n,
+                                     got.begin() + (i * 3 + j + 1) * m * n);
       expect_close(slice, e, 1e-5, 0, fmt::format("batch {},{}", i, j));
     }
 }
@@ -118,8 +127,9 @@ TEST(MatmulReference, HalfDtypesRoundTheOutput) {
     const Tensor c = matmul(a, b);
     EXPECT_EQ(c.dtype(), dt);
     const double out_rel = dt == DType::kF16 ? 1.0 / 2048 : 1.0 / 256;
-    expect_close(c.to_float_vector(), double_matmul(a.to_float_vector(), b.to_float_vector(), m, k, n), 1e-5,
-                 out_rel, dtype_name(dt));
+    expect_close(c.to_float_vector(),
+                 double_matmul(a.to_float_vector(), b.to_float_vector(), m, k, n), 1e-5, out_rel,
+                 dtype_name(dt));
   }
 }
 
@@ -134,12 +144,13 @@ TEST(MatmulReference, RejectsBadOperands) {
 }
 
 // linear(x, w, bias) against double: x (R, K) f32, w (N, K) given as dequantized f32 rows.
-Expected double_linear(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& bias,
-                       int64_t rows, int64_t k, int64_t n) {
+Expected double_linear(const std::vector<float>& x, const std::vector<float>& w,
+                       const std::vector<float>& bias, int64_t rows, int64_t k, int64_t n) {
   Expected e = double_matmul(x, transpose(w, n, k), rows, k, n);
   if (!bias.empty())
     for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < n; ++j) e.value[static_cast<size_t>(r * n + j)] += bias[static_cast<size_t>(j)];
+      for (int64_t j = 0; j < n; ++j)
+        e.value[static_cast<size_t>(r * n + j)] += bias[static_cast<size_t>(j)];
   return e;
 }
 
@@ -153,9 +164,10 @@ TEST(LinearReference, FloatWeightsWithBiasAndBatchDims) {
     const Tensor y = linear(x, w, bias);
     ASSERT_EQ(y.shape(), (Shape{2, 3, n}));
     EXPECT_EQ(y.dtype(), DType::kF32);
-    expect_close(y.to_float_vector(),
-                 double_linear(x.to_float_vector(), w.to_float_vector(), bias.to_float_vector(), 6, k, n), 1e-5, 0,
-                 dtype_name(dt));
+    expect_close(
+        y.to_float_vector(),
+        double_linear(x.to_float_vector(), w.to_float_vector(), bias.to_float_vector(), 6, k, n),
+        1e-5, 0, dtype_name(dt));
   }
 }
 
@@ -176,8 +188,8 @@ TEST(LinearReference, EveryBlockTypeDequantizesRows) {
       dequantize_row_reference(dt, row, deq.data() + r * k, k);
     }
     const Tensor y = linear(x, w);
-    expect_close(y.to_float_vector(), double_linear(x.to_float_vector(), deq, {}, rows, k, n), 1e-5, 0,
-                 dtype_name(dt));
+    expect_close(y.to_float_vector(), double_linear(x.to_float_vector(), deq, {}, rows, k, n), 1e-5,
+                 0, dtype_name(dt));
   }
 }
 
@@ -187,7 +199,8 @@ TEST(LinearReference, StridedInputAndWeightViews) {
   const Tensor x = random_tensor({k, rows}, 12).t();  // (rows, K), column-major
   const Tensor w = random_tensor({k, n}, 13).t();     // (N, K), column-major
   expect_close(linear(x, w).to_float_vector(),
-               double_linear(x.to_float_vector(), w.to_float_vector(), {}, rows, k, n), 1e-5, 0, "strided");
+               double_linear(x.to_float_vector(), w.to_float_vector(), {}, rows, k, n), 1e-5, 0,
+               "strided");
 }
 
 // ---- fast kernels against the reference ----
@@ -200,8 +213,8 @@ std::pair<std::vector<float>, std::vector<float>> fast_and_reference(Fn&& fn) {
   return {fast, fn().to_float_vector()};
 }
 
-void expect_fast_matches(const std::vector<float>& fast, const std::vector<float>& ref, double rel, double abs,
-                         const std::string& what) {
+void expect_fast_matches(const std::vector<float>& fast, const std::vector<float>& ref, double rel,
+                         double abs, const std::string& what) {
   ASSERT_EQ(fast.size(), ref.size()) << what;
   for (size_t i = 0; i < fast.size(); ++i)
     ASSERT_NEAR(fast[i], ref[i], abs + rel * std::fabs(ref[i])) << what << " at " << i;
@@ -232,7 +245,8 @@ TEST(MatmulFast, MatchesReferenceForEveryDtypeAndLayout) {
 TEST(LinearFast, MatchesReferenceFromDecodeToPrefill) {
   for (DType dt : {DType::kF32, DType::kF16, DType::kBF16}) {
     for (int64_t rows : {1, 2, 3, 5, 8, 9, 17, 64}) {
-      for (const auto& [k, n] : std::vector<std::pair<int64_t, int64_t>>{{33, 17}, {255, 3}, {256, 100}, {1000, 65}}) {
+      for (const auto& [k, n] :
+           std::vector<std::pair<int64_t, int64_t>>{{33, 17}, {255, 3}, {256, 100}, {1000, 65}}) {
         const Tensor x = random_tensor({rows, k}, 30);
         const Tensor w = random_tensor({n, k}, 31, dt);
         const Tensor bias = random_tensor({n}, 32);
@@ -272,18 +286,21 @@ TEST(LinearFast, QuantizedWeightsMatchReference) {
     Tensor w = Tensor::empty({n, k}, dt);
     const uint64_t row_bytes = dtype_bytes_for(dt, static_cast<uint64_t>(k));
     for (int64_t r = 0; r < n; ++r)
-      quantize_row(dt, wv.data() + r * k, static_cast<uint8_t*>(w.raw_data()) + static_cast<uint64_t>(r) * row_bytes, k);
+      quantize_row(dt, wv.data() + r * k,
+                   static_cast<uint8_t*>(w.raw_data()) + static_cast<uint64_t>(r) * row_bytes, k);
     for (int64_t rows : {1, 3, 8, 9, 70}) {
       const Tensor x = random_tensor({rows, k}, 52);
       auto [f, r] = fast_and_reference([&] { return linear(x, w, bias); });
       expect_fast_matches(f, r, 2e-5, 1e-5 * std::sqrt(static_cast<double>(k)),
                           fmt::format("{} rows {}", dtype_name(dt), rows));
     }
-    if (cpu_features().has_avx2_set() && find_kernel(Op::kLinear, DeviceType::kCpu, dt).fast != nullptr) {
+    if (cpu_features().has_avx2_set() &&
+        find_kernel(Op::kLinear, DeviceType::kCpu, dt).fast != nullptr) {
       const OpAttrs attrs;
       const Tensor inputs[3] = {random_tensor({2, k}, 53), w, Tensor()};
       Tensor outputs[1] = {Tensor::empty({2, n}, DType::kF32)};
-      EXPECT_TRUE(find_kernel(Op::kLinear, DeviceType::kCpu, dt).fast(OpCall{Op::kLinear, inputs, outputs, attrs}))
+      EXPECT_TRUE(find_kernel(Op::kLinear, DeviceType::kCpu, dt)
+                      .fast(OpCall{Op::kLinear, inputs, outputs, attrs}))
           << dtype_name(dt);
     }
   }
@@ -297,8 +314,8 @@ TEST(LinearFast, AcceptsTheModelLayouts) {
   for (DType w_dt : {DType::kF32, DType::kF16, DType::kBF16})
     for (DType x_dt : {DType::kF32, DType::kBF16})
       for (int64_t rows : {1, 7, 40}) {
-        const Tensor inputs[3] = {random_tensor({2, rows, 64}, 1, x_dt), random_tensor({24, 64}, 2, w_dt),
-                                  random_tensor({24}, 3)};
+        const Tensor inputs[3] = {random_tensor({2, rows, 64}, 1, x_dt),
+                                  random_tensor({24, 64}, 2, w_dt), random_tensor({24}, 3)};
         Tensor outputs[1] = {Tensor::empty({2, rows, 24}, x_dt)};
         const KernelEntry& e = find_kernel(Op::kLinear, DeviceType::kCpu, w_dt);
         ASSERT_NE(e.fast, nullptr);
@@ -307,7 +324,8 @@ TEST(LinearFast, AcceptsTheModelLayouts) {
       }
   const Tensor inputs[2] = {random_tensor({9, 33}, 4), contiguous(random_tensor({40, 33}, 5)).t()};
   Tensor outputs[1] = {Tensor::empty({9, 40}, DType::kF32)};
-  EXPECT_TRUE(find_kernel(Op::kMatmul, DeviceType::kCpu, DType::kF32).fast(OpCall{Op::kMatmul, inputs, outputs, attrs}));
+  EXPECT_TRUE(find_kernel(Op::kMatmul, DeviceType::kCpu, DType::kF32)
+                  .fast(OpCall{Op::kMatmul, inputs, outputs, attrs}));
 }
 
 // Each SIMD build the CPU can run, called directly (the kernel table only ever picks the best).
@@ -326,7 +344,8 @@ TEST(MatmulSimdBuilds, GemmAndGemvMatchDouble) {
   for (const auto& [name, kernels] : builds) {
     for (const Mkn& s : shapes) {
       // a (M, K) row-major, b given as w (N, K) row-major (the linear layout).
-      const auto av = random_floats(static_cast<size_t>(s.m * s.k), 40), wv = random_floats(static_cast<size_t>(s.n * s.k), 41);
+      const auto av = random_floats(static_cast<size_t>(s.m * s.k), 40),
+                 wv = random_floats(static_cast<size_t>(s.n * s.k), 41);
       const auto bias = random_floats(static_cast<size_t>(s.n), 42);
       Expected e = double_linear(av, wv, bias, s.m, s.k, s.n);
       for (int use_gemv = 0; use_gemv < 2; ++use_gemv) {
@@ -341,8 +360,9 @@ TEST(MatmulSimdBuilds, GemmAndGemvMatchDouble) {
         g.ldc = s.n;
         g.bias = bias.data();
         (use_gemv ? kernels->gemv : kernels->gemm)(g);
-        expect_close(c, e, 2e-7 * static_cast<double>(s.k), 0,
-                     fmt::format("{} {} {}x{}x{}", name, use_gemv ? "gemv" : "gemm", s.m, s.k, s.n));
+        expect_close(
+            c, e, 2e-7 * static_cast<double>(s.k), 0,
+            fmt::format("{} {} {}x{}x{}", name, use_gemv ? "gemv" : "gemm", s.m, s.k, s.n));
       }
     }
   }

@@ -40,10 +40,16 @@ Layout classify(const Tensor& t) {
   return row ? Layout::kRow : Layout::kOther;
 }
 
-const float* f32_ptr(const Tensor& t) { return static_cast<const float*>(t.storage()->data()) + t.offset(); }
-float* f32_out(const Tensor& t) { return static_cast<float*>(t.storage()->data()) + t.offset(); }
+const float* f32_ptr(const Tensor& t) {
+  return static_cast<const float*>(t.storage()->data()) + t.offset();
+}
+float* f32_out(const Tensor& t) {
+  return static_cast<float*>(t.storage()->data()) + t.offset();
+}
 
-int64_t last_dim(const Tensor& t) { return t.rank() == 0 ? 1 : t.shape().back(); }
+int64_t last_dim(const Tensor& t) {
+  return t.rank() == 0 ? 1 : t.shape().back();
+}
 
 // fn(begin, end) over [0, n) in chunks of at least `grain`.
 template <class Fn>
@@ -71,20 +77,26 @@ bool binary_fast(const OpCall& call, bool mul) {
   float* po = f32_out(out);
   const auto rows_fn = mul ? k->mul_rows : k->add_rows;
   if (lb == Layout::kContiguous) {
-    split(n, kGrainElems, [&](int64_t s, int64_t e) { rows_fn(pa + s, pb + s, 0, po + s, 1, e - s); });
+    split(n, kGrainElems,
+          [&](int64_t s, int64_t e) { rows_fn(pa + s, pb + s, 0, po + s, 1, e - s); });
   } else if (lb == Layout::kScalar) {
     const float s_val = *pb;
     const auto scalar_fn = mul ? k->mul_scalar : k->add_scalar;
     split(n, kGrainElems, [&](int64_t s, int64_t e) { scalar_fn(pa + s, s_val, po + s, e - s); });
   } else {
     const int64_t d = last_dim(out);
-    split(n / d, kGrainElems / d, [&](int64_t s, int64_t e) { rows_fn(pa + s * d, pb, 0, po + s * d, e - s, d); });
+    split(n / d, kGrainElems / d,
+          [&](int64_t s, int64_t e) { rows_fn(pa + s * d, pb, 0, po + s * d, e - s, d); });
   }
   return true;
 }
 
-bool add_fast(const OpCall& call) { return binary_fast(call, false); }
-bool mul_fast(const OpCall& call) { return binary_fast(call, true); }
+bool add_fast(const OpCall& call) {
+  return binary_fast(call, false);
+}
+bool mul_fast(const OpCall& call) {
+  return binary_fast(call, true);
+}
 
 bool silu_fast(const OpCall& call) {
   const HotOpKernels* k = simd_kernels();
@@ -107,7 +119,8 @@ bool softmax_fast(const OpCall& call) {
   if (n == 0) return true;
   const float* px = f32_ptr(x);
   float* po = f32_out(out);
-  split(n / d, kGrainElems / d, [&](int64_t s, int64_t e) { k->softmax_rows(px + s * d, po + s * d, e - s, d); });
+  split(n / d, kGrainElems / d,
+        [&](int64_t s, int64_t e) { k->softmax_rows(px + s * d, po + s * d, e - s, d); });
   return true;
 }
 

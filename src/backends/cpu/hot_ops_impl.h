@@ -25,7 +25,8 @@ struct MulOp {
 template <class Op>
 void binary_span(const float* a, const float* b, float* out, int64_t n) {
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) Vec::store(out + i, Op::apply(Vec::load(a + i), Vec::load(b + i)));
+  for (; i + kLanes <= n; i += kLanes)
+    Vec::store(out + i, Op::apply(Vec::load(a + i), Vec::load(b + i)));
   if (i < n) {
     const int rem = static_cast<int>(n - i);
     Vec::store_n(out + i, Op::apply(Vec::load_n(a + i, rem), Vec::load_n(b + i, rem)), rem);
@@ -33,8 +34,10 @@ void binary_span(const float* a, const float* b, float* out, int64_t n) {
 }
 
 template <class Op>
-void binary_rows(const float* a, const float* b, int64_t b_row_stride, float* out, int64_t rows, int64_t d) {
-  for (int64_t r = 0; r < rows; ++r) binary_span<Op>(a + r * d, b + r * b_row_stride, out + r * d, d);
+void binary_rows(const float* a, const float* b, int64_t b_row_stride, float* out, int64_t rows,
+                 int64_t d) {
+  for (int64_t r = 0; r < rows; ++r)
+    binary_span<Op>(a + r * d, b + r * b_row_stride, out + r * d, d);
 }
 
 template <class Op>
@@ -77,7 +80,8 @@ void softmax_row_scalar(const float* x, float* out, int64_t d) {
   for (int64_t i = 0; i < d; ++i) max = std::fmax(max, static_cast<double>(x[i]));
   double sum = 0.0;
   for (int64_t i = 0; i < d; ++i) sum += std::exp(static_cast<double>(x[i]) - max);
-  for (int64_t i = 0; i < d; ++i) out[i] = static_cast<float>(std::exp(static_cast<double>(x[i]) - max) / sum);
+  for (int64_t i = 0; i < d; ++i)
+    out[i] = static_cast<float>(std::exp(static_cast<double>(x[i]) - max) / sum);
 }
 
 void softmax_row(const float* x, float* out, int64_t d) {
@@ -121,7 +125,8 @@ void softmax_rows(const float* x, float* out, int64_t rows, int64_t d) {
   for (int64_t r = 0; r < rows; ++r) softmax_row(x + r * d, out + r * d, d);
 }
 
-void rms_norm_row(const float* x, const float* w, float w_offset, float eps, float* out, int64_t d) {
+void rms_norm_row(const float* x, const float* w, float w_offset, float eps, float* out,
+                  int64_t d) {
   const int64_t full = d / kLanes * kLanes;
   const int rem = static_cast<int>(d - full);
   Vec::R s0 = Vec::zero(), s1 = Vec::zero();
@@ -140,7 +145,8 @@ void rms_norm_row(const float* x, const float* w, float w_offset, float eps, flo
     s1 = Vec::fma(a, a, s1);
   }
   const double mean_sq = static_cast<double>(Vec::hsum(Vec::add(s0, s1))) / static_cast<double>(d);
-  const Vec::R inv = Vec::set1(static_cast<float>(1.0 / std::sqrt(mean_sq + static_cast<double>(eps))));
+  const Vec::R inv =
+      Vec::set1(static_cast<float>(1.0 / std::sqrt(mean_sq + static_cast<double>(eps))));
   const Vec::R off = Vec::set1(w_offset);
   for (i = 0; i < full; i += kLanes) {
     Vec::R y = Vec::mul(Vec::load(x + i), inv);
@@ -154,12 +160,14 @@ void rms_norm_row(const float* x, const float* w, float w_offset, float eps, flo
   }
 }
 
-void rms_norm_rows(const float* x, const float* w, float w_offset, float eps, float* out, int64_t rows, int64_t d) {
+void rms_norm_rows(const float* x, const float* w, float w_offset, float eps, float* out,
+                   int64_t rows, int64_t d) {
   for (int64_t r = 0; r < rows; ++r) rms_norm_row(x + r * d, w, w_offset, eps, out + r * d, d);
 }
 
-constexpr HotOpKernels kHotOps = {&binary_rows<AddOp>, &binary_rows<MulOp>, &binary_scalar<AddOp>,
-                                  &binary_scalar<MulOp>, &silu, &softmax_rows, &rms_norm_rows};
+constexpr HotOpKernels kHotOps = {
+    &binary_rows<AddOp>, &binary_rows<MulOp>, &binary_scalar<AddOp>, &binary_scalar<MulOp>, &silu,
+    &softmax_rows,       &rms_norm_rows};
 
 }  // namespace
 }  // namespace wick::cpu

@@ -10,8 +10,10 @@ namespace wick::cpu {
 struct HotOpKernels {
   // out (rows, d) = a (rows, d) op b, where b's row r starts at b + r * b_row_stride
   // (b_row_stride = d: same shape; 0: one row broadcast over all rows).
-  void (*add_rows)(const float* a, const float* b, int64_t b_row_stride, float* out, int64_t rows, int64_t d);
-  void (*mul_rows)(const float* a, const float* b, int64_t b_row_stride, float* out, int64_t rows, int64_t d);
+  void (*add_rows)(const float* a, const float* b, int64_t b_row_stride, float* out, int64_t rows,
+                   int64_t d);
+  void (*mul_rows)(const float* a, const float* b, int64_t b_row_stride, float* out, int64_t rows,
+                   int64_t d);
   // out (n) = a (n) op s.
   void (*add_scalar)(const float* a, float s, float* out, int64_t n);
   void (*mul_scalar)(const float* a, float s, float* out, int64_t n);
@@ -20,8 +22,8 @@ struct HotOpKernels {
   // Per row of (rows, d): softmax over d.
   void (*softmax_rows)(const float* x, float* out, int64_t rows, int64_t d);
   // Per row: x / sqrt(mean(x^2) + eps) * (w + w_offset); w (d) or null (then no scaling at all).
-  void (*rms_norm_rows)(const float* x, const float* w, float w_offset, float eps, float* out, int64_t rows,
-                        int64_t d);
+  void (*rms_norm_rows)(const float* x, const float* w, float w_offset, float eps, float* out,
+                        int64_t rows, int64_t d);
 };
 
 namespace avx2 {

@@ -36,7 +36,8 @@ const char* element_ptr(const Tensor& t, int64_t offset_elems) {
 }
 
 void run_gemm(const MatmulKernels& k, const GemmArgs& g) {
-  const bool gemv_ok = g.m <= kGemvMaxRows && g.a.dtype == DType::kF32 && g.a.cs == 1 && g.b.rs == 1;
+  const bool gemv_ok =
+      g.m <= kGemvMaxRows && g.a.dtype == DType::kF32 && g.a.cs == 1 && g.b.rs == 1;
   (gemv_ok ? k.gemv : k.gemm)(g);
 }
 
@@ -59,22 +60,25 @@ bool matmul_fast(const OpCall& call) {
   const bool f32_out = out.dtype() == DType::kF32;
   std::vector<float> tmp(f32_out ? 0 : static_cast<size_t>(m * n));
   const Shape batch = leading(out.shape(), 2);
-  const Shape sa = leading(a.strides(), 2), sb = leading(b.strides(), 2), so = leading(out.strides(), 2);
-  for_each_offsets<3>(batch, {&sa, &sb, &so}, {a.offset(), b.offset(), out.offset()}, [&](const auto& off) {
-    GemmArgs g;
-    g.m = m;
-    g.n = n;
-    g.k = k;
-    g.a = {element_ptr(a, off[0]), a.dtype(), a.strides()[r - 2], a.strides()[r - 1]};
-    g.b = {element_ptr(b, off[1]), b.dtype(), b.strides()[r - 2], b.strides()[r - 1]};
-    g.c = f32_out ? static_cast<float*>(out.storage()->data()) + off[2] : tmp.data();
-    g.ldc = n;
-    run_gemm(*kernels, g);
-    if (f32_out) return;
-    auto* dst = static_cast<uint16_t*>(out.storage()->data()) + off[2];
-    const bool f16 = out.dtype() == DType::kF16;
-    for (size_t i = 0; i < tmp.size(); ++i) dst[i] = f16 ? f32_to_f16(tmp[i]) : f32_to_bf16(tmp[i]);
-  });
+  const Shape sa = leading(a.strides(), 2), sb = leading(b.strides(), 2),
+              so = leading(out.strides(), 2);
+  for_each_offsets<3>(
+      batch, {&sa, &sb, &so}, {a.offset(), b.offset(), out.offset()}, [&](const auto& off) {
+        GemmArgs g;
+        g.m = m;
+        g.n = n;
+        g.k = k;
+        g.a = {element_ptr(a, off[0]), a.dtype(), a.strides()[r - 2], a.strides()[r - 1]};
+        g.b = {element_ptr(b, off[1]), b.dtype(), b.strides()[r - 2], b.strides()[r - 1]};
+        g.c = f32_out ? static_cast<float*>(out.storage()->data()) + off[2] : tmp.data();
+        g.ldc = n;
+        run_gemm(*kernels, g);
+        if (f32_out) return;
+        auto* dst = static_cast<uint16_t*>(out.storage()->data()) + off[2];
+        const bool f16 = out.dtype() == DType::kF16;
+        for (size_t i = 0; i < tmp.size(); ++i)
+          dst[i] = f16 ? f32_to_f16(tmp[i]) : f32_to_bf16(tmp[i]);
+      });
   return true;
 }
 
@@ -110,7 +114,8 @@ void run_quantized(const MatmulKernels& kernels, const GemmArgs& g, const Tensor
     for (int64_t c = c_begin; c < c_end; ++c) {
       const int64_t j0 = c * chunk, nr = std::min(chunk, g.n - j0);
       for (int64_t r = 0; r < nr; ++r)
-        dequantize_row(w.dtype(), base + static_cast<uint64_t>(j0 + r) * row_bytes, rows.data() + r * g.k, g.k);
+        dequantize_row(w.dtype(), base + static_cast<uint64_t>(j0 + r) * row_bytes,
+                       rows.data() + r * g.k, g.k);
       GemmArgs sub = g;
       sub.n = nr;
       sub.b = {rows.data(), DType::kF32, 1, g.k};
@@ -127,9 +132,15 @@ void to_f32(const void* src, DType dtype, int64_t n, int64_t stride, float* dst)
   const auto* p32 = static_cast<const float*>(src);
   for (int64_t i = 0; i < n; ++i) {
     switch (dtype) {
-      case DType::kF16: dst[i] = f16_to_f32(p16[i * stride]); break;
-      case DType::kBF16: dst[i] = bf16_to_f32(p16[i * stride]); break;
-      default: dst[i] = p32[i * stride]; break;
+      case DType::kF16:
+        dst[i] = f16_to_f32(p16[i * stride]);
+        break;
+      case DType::kBF16:
+        dst[i] = bf16_to_f32(p16[i * stride]);
+        break;
+      default:
+        dst[i] = p32[i * stride];
+        break;
     }
   }
 }
@@ -160,7 +171,8 @@ bool linear_fast(const OpCall& call) {
   if (x.dtype() != DType::kF32 && g.m <= kGemvMaxRows && (quantized || g.b.rs == 1)) {
     x_f32.resize(static_cast<size_t>(g.m * k));
     for (int64_t i = 0; i < g.m; ++i)
-      to_f32(static_cast<const uint16_t*>(g.a.data) + i * row_stride, x.dtype(), k, g.a.cs, x_f32.data() + i * k);
+      to_f32(static_cast<const uint16_t*>(g.a.data) + i * row_stride, x.dtype(), k, g.a.cs,
+             x_f32.data() + i * k);
     g.a = {x_f32.data(), DType::kF32, k, 1};
   }
   if (out.dtype() == DType::kF32) {
@@ -186,7 +198,8 @@ bool linear_fast(const OpCall& call) {
   if (!out_f32.empty()) {
     auto* dst = static_cast<uint16_t*>(out.storage()->data()) + out.offset();
     const bool f16 = out.dtype() == DType::kF16;
-    for (size_t i = 0; i < out_f32.size(); ++i) dst[i] = f16 ? f32_to_f16(out_f32[i]) : f32_to_bf16(out_f32[i]);
+    for (size_t i = 0; i < out_f32.size(); ++i)
+      dst[i] = f16 ? f32_to_f16(out_f32[i]) : f32_to_bf16(out_f32[i]);
   }
   return true;
 }
@@ -198,7 +211,8 @@ const bool kRegistered = [] {
   }
   // The block types of common GGUF files (and of the op-parity cases). run_quantized handles
   // every block type; add one here together with a parity case for it.
-  for (DType dt : {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kIQ4_XS})
+  for (DType dt :
+       {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kIQ4_XS})
     register_fast_kernel(Op::kLinear, DeviceType::kCpu, dt, &linear_fast);
   return true;
 }();

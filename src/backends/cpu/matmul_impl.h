@@ -33,12 +33,24 @@ constexpr int64_t kMc = kMr * 16;
 constexpr int64_t kNc = kNr * 64;
 
 // Vector and scalar element loads for the operand types.
-inline Vec::R vload(const float* p) { return Vec::load(p); }
-inline Vec::R vload(const f16_t* p) { return Vec::load_f16(reinterpret_cast<const uint16_t*>(p)); }
-inline Vec::R vload(const bf16_t* p) { return Vec::load_bf16(reinterpret_cast<const uint16_t*>(p)); }
-inline float sload(float v) { return v; }
-inline float sload(f16_t v) { return f16_to_f32(v.bits); }
-inline float sload(bf16_t v) { return bf16_to_f32(v.bits); }
+inline Vec::R vload(const float* p) {
+  return Vec::load(p);
+}
+inline Vec::R vload(const f16_t* p) {
+  return Vec::load_f16(reinterpret_cast<const uint16_t*>(p));
+}
+inline Vec::R vload(const bf16_t* p) {
+  return Vec::load_bf16(reinterpret_cast<const uint16_t*>(p));
+}
+inline float sload(float v) {
+  return v;
+}
+inline float sload(f16_t v) {
+  return f16_to_f32(v.bits);
+}
+inline float sload(bf16_t v) {
+  return bf16_to_f32(v.bits);
+}
 
 // The first n (< kW) elements at p as a vector, zeros after.
 template <class T>
@@ -80,8 +92,12 @@ inline void transpose8x8(__m256 r[8]) {
 }
 
 // Eight consecutive elements as f32 (256-bit in both builds: the transposes work on 8x8 blocks).
-inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
-inline __m256 load8(const f16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+inline __m256 load8(const float* p) {
+  return _mm256_loadu_ps(p);
+}
+inline __m256 load8(const f16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
 inline __m256 load8(const bf16_t* p) {
   const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
@@ -93,13 +109,15 @@ inline __m256 load8(const bf16_t* p) {
 template <class T>
 void pack_rows_transposed(const T* src, int64_t rs, int rows, int64_t cols, int P, float* dst) {
   for (int i0 = 0; i0 < P; i0 += 8) {
-    const int width = std::min(8, P - i0);  // panel columns this group fills
+    const int width = std::min(8, P - i0);                     // panel columns this group fills
     const int real = std::max(0, std::min(width, rows - i0));  // of which come from src rows
-    const __m256i store_mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(width), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i store_mask =
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(width), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     int64_t k = 0;
     for (; k + 8 <= cols; k += 8) {
       __m256 r[8];
-      for (int i = 0; i < 8; ++i) r[i] = i < real ? load8(src + (i0 + i) * rs + k) : _mm256_setzero_ps();
+      for (int i = 0; i < 8; ++i)
+        r[i] = i < real ? load8(src + (i0 + i) * rs + k) : _mm256_setzero_ps();
       transpose8x8(r);
       if (width == 8) {
         for (int t = 0; t < 8; ++t) _mm256_storeu_ps(dst + (k + t) * P + i0, r[t]);
@@ -108,7 +126,8 @@ void pack_rows_transposed(const T* src, int64_t rs, int rows, int64_t cols, int 
       }
     }
     for (; k < cols; ++k)
-      for (int i = 0; i < width; ++i) dst[k * P + i0 + i] = i < real ? sload(src[(i0 + i) * rs + k]) : 0.0f;
+      for (int i = 0; i < width; ++i)
+        dst[k * P + i0 + i] = i < real ? sload(src[(i0 + i) * rs + k]) : 0.0f;
   }
 }
 
@@ -125,10 +144,12 @@ void pack_panels(const T* base, int64_t rs, int64_t cs, int64_t r0, int64_t rows
       continue;
     }
     if (rs == 1) {
-      for (int64_t k = 0; k < cols; ++k) convert_run(base + (c0 + k) * cs + r0 + p0, dst + k * P, pr);
+      for (int64_t k = 0; k < cols; ++k)
+        convert_run(base + (c0 + k) * cs + r0 + p0, dst + k * P, pr);
     } else {
       for (int i = 0; i < pr; ++i)
-        for (int64_t k = 0; k < cols; ++k) dst[k * P + i] = sload(base[(r0 + p0 + i) * rs + (c0 + k) * cs]);
+        for (int64_t k = 0; k < cols; ++k)
+          dst[k * P + i] = sload(base[(r0 + p0 + i) * rs + (c0 + k) * cs]);
     }
     if (pr < P)
       for (int64_t k = 0; k < cols; ++k)
@@ -179,7 +200,8 @@ void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_
 using MicroKernelFn = void (*)(int64_t, const float*, const float*, float*, int64_t, bool, int);
 
 template <int... I>
-constexpr std::array<MicroKernelFn, sizeof...(I)> micro_kernel_table(std::integer_sequence<int, I...>) {
+constexpr std::array<MicroKernelFn, sizeof...(I)> micro_kernel_table(
+    std::integer_sequence<int, I...>) {
   return {&micro_kernel<I + 1>...};
 }
 constexpr auto kMicroKernels = micro_kernel_table(std::make_integer_sequence<int, kMr>{});
@@ -206,8 +228,9 @@ void gemm_columns(const GemmArgs& g, int64_t n_begin, int64_t n_end, PackBuffers
           const int nr = static_cast<int>(std::min<int64_t>(kNr, nc - jr));
           for (int64_t ir = 0; ir < mc; ir += kMr) {
             const int mr = static_cast<int>(std::min<int64_t>(kMr, mc - ir));
-            kMicroKernels[static_cast<size_t>(mr - 1)](kc, buf.a.data() + ir * kc, buf.b.data() + jr * kc,
-                                                       g.c + (ic + ir) * g.ldc + jc + jr, g.ldc, pc > 0, nr);
+            kMicroKernels[static_cast<size_t>(mr - 1)](
+                kc, buf.a.data() + ir * kc, buf.b.data() + jr * kc,
+                g.c + (ic + ir) * g.ldc + jc + jr, g.ldc, pc > 0, nr);
           }
         }
       }
@@ -227,7 +250,7 @@ void gemm_typed(const GemmArgs& g) {
     thread_local PackBuffers buf;
     buf.a.resize(static_cast<size_t>(kMc * kKc));
     buf.b.resize(static_cast<size_t>(kNc * kKc));
-    
+
     gemm_columns<TA, TB>(g, p_begin * kNr, std::min(g.n, p_end * kNr), buf);
   });
 }
@@ -243,22 +266,38 @@ void gemm_typed_serial(const GemmArgs& g) {
 template <bool kSerial, class TA>
 void gemm_b_dispatch(const GemmArgs& g) {
   switch (g.b.dtype) {
-    case DType::kF16: (kSerial ? gemm_typed_serial<TA, f16_t> : gemm_typed<TA, f16_t>)(g); return;
-    case DType::kBF16: (kSerial ? gemm_typed_serial<TA, bf16_t> : gemm_typed<TA, bf16_t>)(g); return;
-    default: (kSerial ? gemm_typed_serial<TA, float> : gemm_typed<TA, float>)(g); return;
+    case DType::kF16:
+      (kSerial ? gemm_typed_serial<TA, f16_t> : gemm_typed<TA, f16_t>)(g);
+      return;
+    case DType::kBF16:
+      (kSerial ? gemm_typed_serial<TA, bf16_t> : gemm_typed<TA, bf16_t>)(g);
+      return;
+    default:
+      (kSerial ? gemm_typed_serial<TA, float> : gemm_typed<TA, float>)(g);
+      return;
   }
 }
 
 template <bool kSerial>
 void gemm_any(const GemmArgs& g) {
   switch (g.a.dtype) {
-    case DType::kF16: gemm_b_dispatch<kSerial, f16_t>(g); return;
-    case DType::kBF16: gemm_b_dispatch<kSerial, bf16_t>(g); return;
-    default: gemm_b_dispatch<kSerial, float>(g); return;
+    case DType::kF16:
+      gemm_b_dispatch<kSerial, f16_t>(g);
+      return;
+    case DType::kBF16:
+      gemm_b_dispatch<kSerial, bf16_t>(g);
+      return;
+    default:
+      gemm_b_dispatch<kSerial, float>(g);
+      return;
   }
 }
-void gemm(const GemmArgs& g) { gemm_any<false>(g); }
-void gemm_serial(const GemmArgs& g) { gemm_any<true>(g); }
+void gemm(const GemmArgs& g) {
+  gemm_any<false>(g);
+}
+void gemm_serial(const GemmArgs& g) {
+  gemm_any<true>(g);
+}
 
 // out[i * NW + j] = dot(x[i], w[j]) over k_dim values; x f32, w of type T.
 template <class T, int NW, int NX>
@@ -332,13 +371,23 @@ void gemv_typed(const GemmArgs& g) {
 template <bool kSerial>
 void gemv_any(const GemmArgs& g) {
   switch (g.b.dtype) {
-    case DType::kF16: kSerial ? gemv_range<f16_t>(g, 0, g.n) : gemv_typed<f16_t>(g); return;
-    case DType::kBF16: kSerial ? gemv_range<bf16_t>(g, 0, g.n) : gemv_typed<bf16_t>(g); return;
-    default: kSerial ? gemv_range<float>(g, 0, g.n) : gemv_typed<float>(g); return;
+    case DType::kF16:
+      kSerial ? gemv_range<f16_t>(g, 0, g.n) : gemv_typed<f16_t>(g);
+      return;
+    case DType::kBF16:
+      kSerial ? gemv_range<bf16_t>(g, 0, g.n) : gemv_typed<bf16_t>(g);
+      return;
+    default:
+      kSerial ? gemv_range<float>(g, 0, g.n) : gemv_typed<float>(g);
+      return;
   }
 }
-void gemv(const GemmArgs& g) { gemv_any<false>(g); }
-void gemv_serial(const GemmArgs& g) { gemv_any<true>(g); }
+void gemv(const GemmArgs& g) {
+  gemv_any<false>(g);
+}
+void gemv_serial(const GemmArgs& g) {
+  gemv_any<true>(g);
+}
 
 }  // namespace
 }  // namespace wick::cpu

@@ -27,21 +27,22 @@ void matmul_ref(const OpCall& call) {
   const int64_t bk = b.strides()[r - 2], bn = b.strides()[r - 1];
   const int64_t om = out.strides()[r - 2], on = out.strides()[r - 1];
   const Shape batch = leading(out.shape(), 2);
-  const Shape sa = leading(a.strides(), 2), sb = leading(b.strides(), 2), so = leading(out.strides(), 2);
+  const Shape sa = leading(a.strides(), 2), sb = leading(b.strides(), 2),
+              so = leading(out.strides(), 2);
   dispatch_float(out.dtype(), [&]<class T>() {
     const T* pa = typed<T>(a);
     const T* pb = typed<T>(b);
     T* po = typed<T>(out);
-    for_each_offsets<3>(batch, {&sa, &sb, &so}, {a.offset(), b.offset(), out.offset()},
-                        [&](const auto& off) {
-                          for (int64_t i = 0; i < m_dim; ++i)
-                            for (int64_t j = 0; j < n_dim; ++j) {
-                              float acc = 0.0f;
-                              for (int64_t k = 0; k < k_dim; ++k)
-                                acc += load(pa[off[0] + i * am + k * ak]) * load(pb[off[1] + k * bk + j * bn]);
-                              store(po[off[2] + i * om + j * on], acc);
-                            }
-                        });
+    for_each_offsets<3>(
+        batch, {&sa, &sb, &so}, {a.offset(), b.offset(), out.offset()}, [&](const auto& off) {
+          for (int64_t i = 0; i < m_dim; ++i)
+            for (int64_t j = 0; j < n_dim; ++j) {
+              float acc = 0.0f;
+              for (int64_t k = 0; k < k_dim; ++k)
+                acc += load(pa[off[0] + i * am + k * ak]) * load(pb[off[1] + k * bk + j * bn]);
+              store(po[off[2] + i * om + j * on], acc);
+            }
+        });
   });
 }
 
@@ -51,7 +52,8 @@ void weight_row(const Tensor& w, int64_t n, std::vector<float>& row) {
   if (dtype_is_quantized(w.dtype())) {
     const auto* base = static_cast<const uint8_t*>(w.raw_data());
     const uint64_t row_bytes = dtype_bytes_for(w.dtype(), static_cast<uint64_t>(k_dim));
-    dequantize_row_reference(w.dtype(), base + static_cast<uint64_t>(n) * row_bytes, row.data(), k_dim);
+    dequantize_row_reference(w.dtype(), base + static_cast<uint64_t>(n) * row_bytes, row.data(),
+                             k_dim);
     return;
   }
   dispatch_float(w.dtype(), [&]<class T>() {

@@ -37,7 +37,8 @@ struct Vec {
     return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   }
   static R load_bf16(const uint16_t* p) {
-    const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    const __m512i w =
+        _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
     return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
   }
   static R fma(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
@@ -49,7 +50,9 @@ struct Vec {
   static R min(R a, R b) { return _mm512_min_ps(a, b); }
   static float hsum(R v) { return _mm512_reduce_add_ps(v); }
   static float hmax(R v) { return _mm512_reduce_max_ps(v); }
-  static R round(R v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static R round(R v) {
+    return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
   // 2^n for integral-valued n in [-126, 127].
   static R pow2(R n) {
     const __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
@@ -109,8 +112,12 @@ struct Vec {
     return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
   }
   static bool any_nan(R v) { return _mm256_movemask_ps(_mm256_cmp_ps(v, v, _CMP_UNORD_Q)) != 0; }
-  static R select_lt(R a, R b, R x, R y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_LT_OQ)); }
-  static R select_gt(R a, R b, R x, R y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
+  static R select_lt(R a, R b, R x, R y) {
+    return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_LT_OQ));
+  }
+  static R select_gt(R a, R b, R x, R y) {
+    return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_GT_OQ));
+  }
 };
 #endif
 
