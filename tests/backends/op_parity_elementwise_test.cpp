@@ -149,7 +149,7 @@ std::vector<CaseSpec> copy_cases() {
             return c;
           }));
     }
-  for (DType q : {DType::kQ4_0, DType::kQ4_K, DType::kQ8_0})
+  for (DType q : block_dtypes())
     out.push_back(spec(Op::kCopy, dtype_name(q), [=](Rng& rng) {
       const Shape shape{3, 2 * dtype_info(q).block_size};
       Case c;

@@ -11,6 +11,9 @@
 namespace wick::parity {
 namespace {
 
+const DType kPlain[] = {DType::kF32, DType::kF16, DType::kBF16, DType::kI32,
+                        DType::kI64, DType::kU8,  DType::kBool};
+
 // Row-major multi-index <-> flat index.
 std::vector<int64_t> unravel(int64_t flat, const Shape& shape) {
   std::vector<int64_t> idx(static_cast<size_t>(shape.rank()));
@@ -29,7 +32,7 @@ int64_t ravel(const std::vector<int64_t>& idx, const Shape& shape) {
 std::vector<CaseSpec> index_select_cases() {
   std::vector<CaseSpec> out;
   const Shape shape{4, 5, 3};
-  for (DType dt : {DType::kF32, DType::kBF16, DType::kI64, DType::kBool})
+  for (DType dt : kPlain)
     for (int dim : {0, 1, 2})
       for (DType idx_dt : {DType::kI32, DType::kI64}) {
         const Layout layout = dim == 1 ? Layout::kTransposed : Layout::kNarrowed;
@@ -56,7 +59,7 @@ std::vector<CaseSpec> index_select_cases() {
           return c;
         }));
       }
-  for (DType q : {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K, DType::kIQ4_NL})
+  for (DType q : block_dtypes())
     out.push_back(spec(Op::kIndexSelect, std::string("rows_") + dtype_name(q), [=](Rng& rng) {
       const Shape rows_shape{5, 2 * dtype_info(q).block_size};
       Case c;
@@ -86,7 +89,7 @@ std::vector<CaseSpec> gather_cases() {
   const G shapes[] = {
       {{4, 5}, {3, 5}, 0}, {{4, 5}, {4, 2}, 1}, {{2, 3, 4}, {2, 6, 3}, 1}, {{3, 1}, {3, 4}, 1}};
   std::vector<CaseSpec> out;
-  for (DType dt : {DType::kF32, DType::kF16, DType::kI32})
+  for (DType dt : kPlain)
     for (const G& g : shapes)
       for (DType idx_dt : {DType::kI32, DType::kI64}) {
         const std::string detail = std::string(dtype_name(dt)) + "_" + shape_tag(g.x) + "_dim" +
@@ -117,7 +120,7 @@ std::vector<CaseSpec> gather_cases() {
 std::vector<CaseSpec> concat_cases() {
   std::vector<CaseSpec> out;
   const Layout layouts[] = {Layout::kTransposed, Layout::kContiguous, Layout::kNarrowed};
-  for (DType dt : {DType::kF32, DType::kF16, DType::kI32, DType::kBool})
+  for (DType dt : kPlain)
     for (int dim : {0, 1, 2}) {
       out.push_back(spec(Op::kConcat, std::string(dtype_name(dt)) + "_dim" + std::to_string(dim),
                          [=](Rng& rng) {
@@ -155,7 +158,7 @@ std::vector<CaseSpec> concat_cases() {
 std::vector<CaseSpec> where_cases() {
   std::vector<CaseSpec> out;
   for (DType cond_dt : {DType::kBool, DType::kU8})
-    for (DType dt : {DType::kF32, DType::kBF16, DType::kI64, DType::kU8})
+    for (DType dt : kPlain)
       out.push_back(spec(
           Op::kWhere, std::string(dtype_name(dt)) + "_cond" + dtype_name(cond_dt), [=](Rng& rng) {
             const Shape shape{3, 4, 7};
@@ -312,11 +315,11 @@ std::vector<CaseSpec> linear_cases() {
   struct L {
     DType x, w;
   };
-  const L dtypes[] = {
-      {DType::kF32, DType::kF32},   {DType::kF32, DType::kF16},    {DType::kF32, DType::kBF16},
-      {DType::kBF16, DType::kBF16}, {DType::kF16, DType::kF16},    {DType::kF32, DType::kQ4_0},
-      {DType::kF32, DType::kQ8_0},  {DType::kF32, DType::kQ4_K},   {DType::kF32, DType::kQ6_K},
-      {DType::kF32, DType::kQ5_K},  {DType::kF32, DType::kIQ4_XS}, {DType::kBF16, DType::kQ4_0}};
+  // Every float weight dtype, every block dtype (f32 x), and bf16 x with a block weight.
+  std::vector<L> dtypes = {{DType::kF32, DType::kF32},  {DType::kF32, DType::kF16},
+                           {DType::kF32, DType::kBF16}, {DType::kBF16, DType::kBF16},
+                           {DType::kF16, DType::kF16},  {DType::kBF16, DType::kQ4_0}};
+  for (DType q : block_dtypes()) dtypes.push_back({DType::kF32, q});
   std::vector<CaseSpec> out;
   for (const L& l : dtypes)
     for (int64_t rows : {1, 3, 9})
