@@ -3,6 +3,11 @@
 // every case (a) through the CPU reference kernel against those values and (b) through every
 // other kernel registered for it (CPU fast paths, and a device backend such as CUDA when one is
 // present) against the CPU reference. Case families live in op_parity_*_test.cpp.
+//
+// Adding an op or a dtype: write a function returning std::vector<CaseSpec> (one spec() per
+// dtype x shape x layout, with the expected values computed from values_of(input) by the plain
+// formula) and register it with add_cases(). OpParityCoverage fails while any registered CPU
+// kernel (op, dtype) has no case, so a new fast path or dtype cannot go untested.
 #pragma once
 
 #include <cstdint>
