@@ -215,6 +215,165 @@ def check_transformers(tpl, cases):
         assert out[0] == case["expected"], (tpl["name"], case["name"])
 
 
+
+# Engine feature snippets: (template, context). Rendered with the same environment; wick's unit
+# tests (tests/tokenizer/jinja_engine_test.cpp) must match each render or error.
+SNIPPET_CONTEXT = {
+    "msgs": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo", "n": 2},
+             {"role": "user", "content": "bye", "n": 1}],
+    "d": {"b": 1, "a": [1, 2], "c": {"x": None}},
+    "s": "  Hello, World  ",
+    "n": 7, "f": 2.5, "t": True, "none": None, "empty": [], "u8": "Grüß 你好",
+}
+SNIPPETS = [
+    # printing: Python str()/repr()
+    "{{ 1 }}|{{ 1.0 }}|{{ -0.5 }}|{{ 1e20 }}|{{ 1.5e-7 }}|{{ 0.0001 }}|{{ 0.00001 }}|{{ 1e16 }}|{{ 1e15 }}|{{ 123456789.123 }}",
+    "{{ 0.1 + 0.2 }}|{{ 1/3 }}|{{ 2/2 }}|{{ 3/2 }}|{{ 7//2 }}|{{ -7//2 }}|{{ -7 % 3 }}|{{ 7 % -3 }}|{{ 2**10 }}|{{ 2**-1 }}|{{ 5.0 // 2 }}|{{ -5.5 % 2 }}|{{ 5 % 2.5 }}",
+    "{{ [1, 'a', none, true, false, 1.5, {'k': [1]}] }}",
+    "{{ (1, 2) }}|{{ (1,) }}|{{ () }}|{{ {} }}|{{ [] }}",
+    "{{ ['a\"b', \"it's\", 'both\\'\"', 'nl\\n', 'tab\\t', 'bs\\\\'] }}",
+    "{{ none }}|{{ true }}|{{ false }}|{{ True }}|{{ None }}",
+    "{{ d }}|{{ d.a }}|{{ d['c'] }}|{{ msgs[1] }}",
+    "{{ namespace(a=1, b='x') }}",
+    "{% for m in msgs %}{{ loop }}{% endfor %}",
+    "{{ 'a' ~ 1 ~ 1.0 ~ none ~ [1] ~ undefined_thing ~ true }}",
+    "{{ 'é'|length }}{{ u8|length }}{{ u8[1:4] }}{{ u8[-1] }}{{ u8|upper }}{{ u8|reverse }}",
+    # undefined behaviour
+    "[{{ nothing }}]|{{ nothing is defined }}|{{ nothing is undefined }}|{{ nothing|default('dflt') }}|{{ nothing|length }}|{{ nothing|list }}|{{ nothing|join }}|{{ nothing|trim }}",
+    "{% for x in nothing %}x{% else %}empty{% endfor %}",
+    "{{ d.missing }}|{{ d['missing'] is defined }}|{{ d.missing is none }}|{{ msgs[10] }}|{{ none.x }}",
+    "{{ nothing.attr }}",
+    "{{ nothing + 1 }}",
+    "{{ nothing() }}",
+    "{{ d.missing.deeper }}",
+    "{{ nothing < 1 }}",
+    "{{ nothing|tojson }}",
+    "{{ nothing == nothing }}{{ nothing == none }}{{ 1 in nothing }}{{ nothing in [1] }}{{ nothing|first }}",
+    "{{ nothing is iterable }}{{ nothing is sequence }}{{ nothing is mapping }}{{ nothing is string }}",
+    # arithmetic / comparison / logic
+    "{{ 1 + 2 * 3 - 4 / 2 }}|{{ (1 + 2) * 3 }}|{{ -2 ** 2 }}|{{ 2 ** 3 ** 2 }}|{{ not 1 == 2 }}|{{ 10 - 2 - 3 }}",
+    "{{ 'a' + 'b' }}|{{ [1] + [2] }}|{{ 'ab' * 3 }}|{{ 3 * 'ab' }}|{{ [1, 2] * 2 }}|{{ true + 1 }}",
+    "{{ 'a' + 1 }}",
+    "{{ 1 / 0 }}",
+    "{{ 7 // 0 }}",
+    "{{ 1 < 'a' }}",
+    "{{ 1 == 1.0 }}{{ true == 1 }}{{ 'a' == 'a' }}{{ [1, 2] == [1, 2] }}{{ {'a': 1} == {'a': 1} }}{{ none == none }}{{ 1 != 2 }}",
+    "{{ 1 < 2 < 3 }}{{ 3 > 2 > 2 }}{{ 'a' < 'b' }}{{ [1, 2] < [1, 3] }}{{ 2 >= 2 }}{{ 1 <= 0 }}",
+    "{{ 'x' in 'axb' }}{{ 1 in [1] }}{{ 'k' in {'k': 1} }}{{ 'z' not in 'abc' }}{{ 2 not in [1] }}",
+    "{{ 0 or 'b' }}|{{ 1 and 'c' }}|{{ '' or [] }}|{{ none and 1 }}|{{ 'x' if t else 'y' }}|{{ 'x' if not t else 'y' }}|{{ 'x' if false }}|",
+    "{{ (1 if false)|length }}|{{ 1 if none is none else 2 }}|{{ not none }}|{{ not [] }}|{{ not [0] }}",
+    "{% if 0 %}a{% elif '' %}b{% elif [0] %}c{% else %}d{% endif %}{% if {} %}e{% else %}f{% endif %}{% if 0.0 %}g{% else %}h{% endif %}",
+    # subscripts and slices
+    "{{ 'abcdef'[1:4] }}|{{ 'abcdef'[::-1] }}|{{ 'abcdef'[::2] }}|{{ 'abcdef'[-2:] }}|{{ 'abcdef'[:-2] }}|{{ 'abcdef'[10:] }}|{{ 'abcdef'[-100:2] }}|{{ 'abcdef'[4:1:-1] }}",
+    "{{ msgs[-1].content }}|{{ msgs[1:] | length }}|{{ msgs[::-1][0].content }}|{{ [1, 2, 3][-1] }}|{{ [1, 2, 3][5:] }}|{{ msgs[0]['role'] }}|{{ d.a.0 }}",
+    "{{ [1,2,3][::0] }}",
+    # strings: methods
+    "{{ s.strip() }}|{{ s.lstrip() }}|{{ s.rstrip() }}|{{ 'xxhixx'.strip('x') }}|{{ '\\n\\nhi\\n'.lstrip('\\n') }}",
+    "{{ 'a,b,,c'.split(',') }}{{ '  a  b '.split() }}{{ 'a b c'.split(' ', 1) }}{{ 'a b c'.split(none, 1) }}{{ ''.split() }}{{ ''.split(',') }}",
+    "{{ 'hello world'.title() }}|{{ 'hELLO wORLD'.capitalize() }}|{{ 'ab'.upper() }}|{{ 'AB'.lower() }}|{{ 'aaa'.replace('a', 'b') }}|{{ 'aaa'.replace('a', 'b', 2) }}",
+    "{{ 'abc'.startswith('ab') }}{{ 'abc'.startswith(('x', 'a')) }}{{ 'abc'.endswith('bc') }}{{ 'abc'.endswith('x') }}",
+    "{{ '{}-{}'.format('a', 1) }}|{{ '{1}{0}'.format('a', 'b') }}|{{ 'a {x}!'.format(x=1) }}|{{ '{{}}{}'.format(2) }}",
+    "{{ ', '.join(['a', 'b']) }}|{{ 'abcb'.find('b') }}|{{ 'abcb'.rfind('b') }}|{{ 'abc'.find('z') }}|{{ 'abab'.count('ab') }}|{{ '12'.isdigit() }}{{ ' '.isspace() }}{{ 'ab'.isalpha() }}",
+    "{{ 'l1\\nl2\\r\\nl3'.splitlines() }}|{{ '%s and %s' % ('a', 'b') }}|{{ '%d%%' % 5 }}|{{ 'x=%r' % 'y' }}",
+    "{{ '<think>a</think>\\n\\nb'.split('</think>')[-1].lstrip('\\n') }}|{{ '<think>a</think>b'.split('</think>')[0].split('<think>')[-1] }}",
+    # filters
+    "{{ s|trim }}|{{ 'xhix'|trim('x') }}|{{ 'ab'|upper }}|{{ 'AB'|lower }}|{{ 'hELLO wORLD'|capitalize }}|{{ 'hello-world foo(bar'|title }}",
+    "{{ 'aaa'|replace('a', 'b') }}|{{ 'aaa'|replace('a', 'b', 2) }}|{{ 'ab'|replace('', '-') }}",
+    "{{ [1, 2]|join(',') }}|{{ ['a', 'b']|join }}|{{ msgs|join('/', attribute='role') }}|{{ 'abc'|join('.') }}",
+    "{{ [3, 1, 2]|first }}|{{ [3, 1, 2]|last }}|{{ 'abc'|first }}|{{ d|first }}|{{ []|first is defined }}",
+    "{{ 'abc'|list }}|{{ d|list }}|{{ (1, 2)|list }}|{{ d|length }}|{{ 'abc'|count }}|{{ msgs|length }}",
+    "{{ none|default('a') }}|{{ ''|default('b', true) }}|{{ ''|d('c') }}|{{ 0|default(5, boolean=true) }}|{{ 'x'|default }}",
+    "{{ d|tojson }}|{{ 'é\"\\n'|tojson }}|{{ [1, 2.5, none, true]|tojson }}|{{ d|tojson(indent=2) }}|{{ {'b': 1, 'a': 2}|tojson(sort_keys=true) }}",
+    "{{ d|tojson(separators=(',', ':')) }}|{{ [1, [2, {}], []]|tojson(indent='\\t') }}|{{ {'k': '\\u2028\\x01'}|tojson }}",
+    "{{ 5|string ~ 'x' }}|{{ [1]|string }}|{{ none|string }}|{{ 3.0|string }}",
+    "{{ 5|float }}|{{ '3.5'|float }}|{{ 'x'|float }}|{{ 'x'|int }}|{{ 3.9|int }}|{{ '42'|int }}|{{ '4.7'|int }}|{{ 'ff'|int(base=16) }}|{{ 'x'|int(7) }}|{{ true|int }}",
+    "{{ -3|abs }}|{{ -3.5|abs }}|{{ 2.5|round }}|{{ 3.5|round }}|{{ -3.5|round }}|{{ 2.675|round(2) }}|{{ 2.1|round(method='ceil') }}|{{ 2.9|round(0, 'floor') }}|{{ 3|round }}",
+    "{{ 'a\\nb\\n\\nc'|indent(2) }}|{{ 'a\\nb'|indent(2, true) }}|{{ 'a\\n\\nb'|indent(2, blank=true) }}|{{ 'a\\nb'|indent('--') }}|{{ 'x'|indent }}",
+    "{{ d|items|list }}|{% for k, v in d|items %}{{ k }}={{ v }};{% endfor %}|{% for k, v in d.items() %}{{ k }};{% endfor %}|{{ d.keys()|list }}|{{ d.values()|list }}",
+    "{{ {'b': 1, 'A': 2, 'a': 0}|dictsort }}|{{ {'b': 1, 'a': 2}|dictsort(by='value') }}|{{ {'b': 1, 'a': 2}|dictsort(reverse=true) }}",
+    "{{ msgs|selectattr('role', 'equalto', 'user')|map(attribute='content')|list }}|{{ msgs|rejectattr('n')|list|length }}|{{ msgs|selectattr('n', 'defined')|list|length }}",
+    "{{ [1, 0, 2, none]|select|list }}|{{ [1, 2, 3, 4]|reject('odd')|list }}|{{ [1, 2, 3]|select('gt', 1)|list }}|{{ [1, 2]|map('string')|list }}|{{ msgs|map(attribute='n', default=0)|list }}",
+    "{{ [3, 1, 2]|sort }}|{{ [3, 1, 2]|sort(reverse=true) }}|{{ ['b', 'A', 'a']|sort }}|{{ ['b', 'A']|sort(case_sensitive=true) }}|{{ msgs|sort(attribute='content')|map(attribute='content')|list }}",
+    "{{ [1, 2, 2, 1]|unique|list }}|{{ ['a', 'A', 'b']|unique|list }}|{{ [1, 2]|reverse|list }}|{{ 'ab'|reverse }}",
+    "{{ range(10)|batch(3)|list }}|{{ [1, 2, 3]|batch(2, 'x')|list }}|{{ [1, 2, 3]|sum }}|{{ [{'n': 1}, {'n': 2}]|sum(attribute='n', start=10) }}|{{ [3, 1]|min }}|{{ [3, 1]|max }}|{{ ['b', 'A']|max }}",
+    "{{ '<a href=\"x\">&</a>'|e }}|{{ '<b>'|escape }}|{{ '<b>'|safe }}|{{ 'a b  c'|wordcount }}|{{ 'ab'|center(6) }}|{{ d|attr('b') }}",
+    "{{ [1, 2]|map('int')|sum }}|{{ ['1', '2']|map('int')|list }}|{{ 'x'|upper|lower|length }}",
+    "{{ 'x'|no_such_filter }}",
+    # tests
+    "{{ 1 is number }}{{ 'a' is string }}{{ {} is mapping }}{{ 'a' is iterable }}{{ [] is sequence }}{{ 'a' is sequence }}{{ true is true }}{{ 1 is true }}{{ 2 is even }}{{ 3 is odd }}",
+    "{{ 1 is integer }}{{ 1.0 is float }}{{ true is boolean }}{{ true is integer }}{{ 4 is divisibleby 2 }}{{ 5 is divisibleby(2) }}{{ 1 is eq 1 }}{{ none is callable }}{{ range is callable }}{{ [] is iterable }}",
+    "{{ {} is sequence }}{{ 'a' is lower }}{{ 'A' is upper }}{{ 1 is in [1] }}{{ true is number }}{{ 3 is gt 2 }}{{ 3 is lt 2 }}{{ 1 is ne 2 }}{{ 'x' is not none }}{{ none is not none }}",
+    "{{ 1 is sameas 1 }}{{ none is sameas none }}{{ 'upper' is filter }}{{ 'odd' is test }}{{ 1 is greaterthan 0 }}{{ 1 is lessthan 0 }}{{ 1 is equalto 1 }}",
+    "{{ msgs[0].content is string and msgs[0].n is not defined }}|{{ not msgs[0].n is defined }}",
+    "{{ 1 is no_such_test }}",
+    # statements
+    "{% for m in msgs %}{{ loop.index }}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }};{% endfor %}",
+    "{% for x in [1, 2, 3] %}{{ loop.previtem }}-{{ loop.nextitem }}-{{ loop.cycle('a', 'b') }};{% endfor %}",
+    "{% for x in [1, 2, 3, 4] if x is even %}{{ x }}{{ loop.index }}/{{ loop.length }} {% else %}E{% endfor %}",
+    "{% for x in [1, 2, 3, 4] %}{% if x == 2 %}{% continue %}{% endif %}{% if x == 4 %}{% break %}{% endif %}{{ x }}{% endfor %}",
+    "{% for a, b in [[1, 2], [3, 4]] %}{{ a }}{{ b }}{% endfor %}|{% for a, b in d.items() %}{{ a }}{% endfor %}|{% for (a, b) in [(1, 2)] %}{{ a + b }}{% endfor %}",
+    "{% for a, b in [[1, 2, 3]] %}{{ a }}{% endfor %}",
+    "{% for i in range(3) %}{% for j in range(2) %}{{ i }}{{ j }}{{ loop.index }} {% endfor %}{{ loop.index }}|{% endfor %}",
+    "{% for c in 'abc' %}{{ c }}{% endfor %}|{% for k in d %}{{ k }}{% endfor %}|{% for x in range(5, 0, -2) %}{{ x }}{% endfor %}|{{ range(1, 10, 3)|list }}",
+    "{% set x = 0 %}{% for i in [1, 2] %}{{ x }}{% set x = i %}{{ x }}{% endfor %}{{ x }}",
+    "{% for i in [1, 2] %}{% if i == 2 %}[{{ y }}]{% endif %}{% set y = i %}{% endfor %}",
+    "{% if true %}{% set z = 5 %}{% endif %}{{ z }}",
+    "{% set a, b = 1, 2 %}{{ a }}{{ b }}{% set c = [3, 4] %}{% set e, f = c %}{{ e }}{{ f }}",
+    "{% set ns = namespace(count=0, items=[]) %}{% for m in msgs %}{% set ns.count = ns.count + 1 %}{% set ns.items = ns.items + [m.role] %}{% endfor %}{{ ns.count }}{{ ns.items }}",
+    "{% set d2 = {} %}{% set d2.x = 1 %}",
+    "{{ [1, 2].append(3) }}",
+    "{{ d.pop('a') }}",
+    "{% set x %}block {{ n }}{% endset %}[{{ x }}]{% set y | upper %}up{% endset %}{{ y }}",
+    "{% filter upper %}abc {{ n }}{% endfilter %}|{% filter trim|upper %}  x  {% endfilter %}",
+    "{% macro m(a, b=2) %}{{ a }}{{ b }}{{ varargs }}{{ kwargs }}{% endmacro %}{{ m(1) }}|{{ m(1, 3, 4, c=5) }}|{{ m(b=7, a=8) }}",
+    "{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1, 2) }}",
+    "{% macro m(a) %}{{ a }}{% endmacro %}{{ m(z=1) }}",
+    "{% macro m(a) %}[{{ caller() }}{{ a }}]{% endmacro %}{% call m(1) %}in{{ n }}{% endcall %}",
+    "{% macro m() %}{{ caller(5) }}{% endmacro %}{% call(x) m() %}got {{ x }}{% endcall %}",
+    "{% set x = 1 %}{% macro m() %}{{ x }}{% endmacro %}{% set x = 2 %}{{ m() }}",
+    "{% macro fact(k) %}{% if k <= 1 %}1{% else %}{{ k * (fact(k - 1)|int) }}{% endif %}{% endmacro %}{{ fact(10) }}",
+    "{% raw %}{{ x }}{% if %}{% endraw %}|{%- raw -%}  {{ y }}  {%- endraw -%}  |",
+    "{# a comment #}x{#- trimmed -#}  y  {# c #}\nz",
+    "{% generation %}gen {{ n }}{% endgeneration %}",
+    "{{ raise_exception('custom failure') }}",
+    "{{ range(1000000)|length }}",
+    # whitespace control with trim_blocks / lstrip_blocks
+    "a\n  {% if true %}\n  b\n  {% endif %}\nc\n",
+    "a  {%- if true -%}  b  {%+ endif %} c",
+    "  {{ n }}  \n  {% if t %}x{% endif %}  \n{%+ if t %}y{% endif %}",
+    "<{{- ' x ' -}}>  {{- n }}\n\n{{ n -}}\n\n!",
+    "{% for x in [1, 2] %}\n    {{ x }}\n{% endfor %}\n",
+    "line1\n    {%- for x in [1] %}\n        {{- x }}\n    {%- endfor %}\nend",
+    "{% if t %}  \t{% endif %}x\n\t  {% if t -%}\n\n  y{%- endif %}",
+    "a\r\nb\rc\n{% if t %}\r\nd{% endif %}\n",
+    "x  {#- c -#}  y\n  {# c2 #}\nz",
+    "{{ {'a': {'b': 1}}['a']['b'] }}{{ {'a': [1, 2]}.a[1] }}",
+    "{{- 'start' }}\n\n{%- if t %}\n\n{{ n }}\n{%- endif -%}\n\nend",
+    # syntax errors
+    "{% if x %}unclosed",
+    "{{ 1 + }}",
+    "{% endfor %}",
+    "{% for %}{% endfor %}",
+    "{{ (1, 2 }}",
+    "{% break %}",
+    "{% unknown_tag %}",
+    "{{ 'abc' }",
+    "{{ x is }}",
+]
+
+
+def make_snippets(env):
+    cases = []
+    for tpl in SNIPPETS:
+        case = {"template": tpl}
+        try:
+            case["expected"] = env.from_string(tpl).render(**SNIPPET_CONTEXT)
+        except Exception as e:
+            case["error"] = f"{type(e).__name__}: {e}"
+        cases.append(case)
+    return {"context": SNIPPET_CONTEXT, "cases": cases}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--smollm2-gguf", default=None)
@@ -222,6 +381,13 @@ def main():
     args = ap.parse_args()
     env = make_env()
     os.makedirs(OUT, exist_ok=True)
+    os.makedirs(os.path.join(OUT, "engine"), exist_ok=True)
+    snippets = make_snippets(env)
+    with open(os.path.join(OUT, "engine", "snippets.json"), "w", encoding="utf-8") as f:
+        json.dump(snippets, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    print(f"engine/snippets.json: {len(snippets['cases'])} snippets, "
+          f"{sum('error' in c for c in snippets['cases'])} expected errors")
     for tpl in load_templates(args.smollm2_gguf):
         cases = []
         for name, messages, tools, agp, extra in conversations():

@@ -460,7 +460,12 @@ Value f_center(Interpreter& in, const Value& v, CallArgs& a) {
                        std::string(static_cast<size_t>(pad - left), ' '));
 }
 
-Value f_attr(Interpreter& in, const Value& v, CallArgs& a) { return in.getattr(v, to_str(a.get(0, "name"))); }
+Value f_attr(Interpreter& in, const Value& v, CallArgs& a) {
+  // Python getattr only: a dict's keys are not attributes.
+  std::string name = to_str(a.get(0, "name"));
+  if (v.is_dict() && v.dict->tag == DictTag::kPlain) return builtin_method(in, v, name);
+  return in.getattr(v, name);
+}
 
 const std::map<std::string, FilterFn>& filter_table() {
   static const std::map<std::string, FilterFn> table = {

@@ -183,22 +183,25 @@ void Interpreter::exec_for(const Stmt& s, std::string& out) {
   }
   const int64_t n = static_cast<int64_t>(items.size());
   for (int64_t k = 0; k < n; ++k) {
+    step();  // an empty body still costs a step per iteration
     auto frame = std::make_shared<Frame>();
     Value loop = Value::new_dict();
     loop.dict->tag = DictTag::kLoop;
-    DictData& d = *loop.dict;
-    d.set("index", Value::integer(k + 1));
-    d.set("index0", Value::integer(k));
-    d.set("revindex", Value::integer(n - k));
-    d.set("revindex0", Value::integer(n - k - 1));
-    d.set("first", Value::boolean(k == 0));
-    d.set("last", Value::boolean(k == n - 1));
-    d.set("length", Value::integer(n));
-    d.set("depth", Value::integer(1));
-    d.set("depth0", Value::integer(0));
-    d.set("previtem", k > 0 ? items[k - 1] : Value::undefined("there is no previous item"));
-    d.set("nextitem", k + 1 < n ? items[k + 1] : Value::undefined("there is no next item"));
-    d.set("cycle", Value::callable("cycle", [k](Interpreter& in, CallArgs& a) {
+    auto field = [&loop](const char* name, Value v) {
+      loop.dict->items.emplace_back(Value::string(name), std::move(v));
+    };
+    field("index", Value::integer(k + 1));
+    field("index0", Value::integer(k));
+    field("revindex", Value::integer(n - k));
+    field("revindex0", Value::integer(n - k - 1));
+    field("first", Value::boolean(k == 0));
+    field("last", Value::boolean(k == n - 1));
+    field("length", Value::integer(n));
+    field("depth", Value::integer(1));
+    field("depth0", Value::integer(0));
+    field("previtem", k > 0 ? items[k - 1] : Value::undefined("there is no previous item"));
+    field("nextitem", k + 1 < n ? items[k + 1] : Value::undefined("there is no next item"));
+    field("cycle", Value::callable("cycle", [k](Interpreter& in, CallArgs& a) {
             if (a.positional.empty()) in.runtime_error("no items for cycling given");
             return a.positional[static_cast<size_t>(k) % a.positional.size()];
           }));
@@ -251,7 +254,7 @@ Value Interpreter::make_macro(const Stmt& s, const char* name) {
     for (const auto& [k, v] : args.keyword) {
       bool known = false;
       for (const auto& p : params) known = known || p == k;
-      if (known) {
+      if (known || k == "caller") {
         (*frame)[k] = v;
       } else if (takes_kwargs) {
         kwargs.dict->set(k, v);
@@ -301,12 +304,13 @@ Value Interpreter::make_macro(const Stmt& s, const char* name) {
 void Interpreter::exec_macro(const Stmt& s) { assign(s.text, make_macro(s, s.text.c_str())); }
 
 void Interpreter::exec_call_block(const Stmt& s, std::string& out) {
-  Value caller = make_macro(s, "caller");
-  frames_.push_back(std::make_shared<Frame>());
-  assign("caller", caller);
-  Value v = eval(*s.expr);
-  frames_.pop_back();
-  append(out, to_str(v));
+  // jinja2 hands the call block's body to the macro as the implicit `caller` argument.
+  const Expr& call_expr = *s.expr;
+  Value fn = eval(*call_expr.children[0]);
+  CallArgs args;
+  eval_args(call_expr, 1, args);
+  args.keyword.emplace_back("caller", make_macro(s, "caller"));
+  append(out, to_str(call(fn, args)));
 }
 
 }  // namespace wick::jinja

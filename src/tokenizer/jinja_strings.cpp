@@ -25,10 +25,46 @@ bool is_line_break(char32_t c) {
 
 }  // namespace
 
+// Full case mappings (SpecialCasing.txt) where Python's result differs from the simple mapping:
+// the ones that occur in ordinary text.
+static const char* special_upper(char32_t c) {
+  switch (c) {
+    case 0xdf: return "SS";
+    case 0xfb00: return "FF";
+    case 0xfb01: return "FI";
+    case 0xfb02: return "FL";
+    case 0xfb03: return "FFI";
+    case 0xfb04: return "FFL";
+    case 0xfb05:
+    case 0xfb06: return "ST";
+    default: return nullptr;
+  }
+}
+
+static const char* special_title(char32_t c) {
+  switch (c) {
+    case 0xdf: return "Ss";
+    case 0xfb00: return "Ff";
+    case 0xfb01: return "Fi";
+    case 0xfb02: return "Fl";
+    case 0xfb03: return "Ffi";
+    case 0xfb04: return "Ffl";
+    case 0xfb05:
+    case 0xfb06: return "St";
+    default: return nullptr;
+  }
+}
+
+static void append_upper(std::string& out, char32_t c, bool title) {
+  const char* special = title ? special_title(c) : special_upper(c);
+  if (special) out += special;
+  else utf8_append(out, title ? to_title(c) : to_upper(c));
+}
+
 std::string py_upper(const std::string& s) {
-  std::u32string t = utf8_decode(s);
-  for (auto& c : t) c = to_upper(c);
-  return utf8_encode(t);
+  std::string out;
+  for (char32_t c : utf8_decode(s)) append_upper(out, c, false);
+  return out;
 }
 
 std::string py_lower(const std::string& s) {
@@ -39,19 +75,24 @@ std::string py_lower(const std::string& s) {
 
 std::string py_capitalize(const std::string& s) {
   std::u32string t = utf8_decode(s);
-  for (size_t k = 0; k < t.size(); ++k) t[k] = k == 0 ? to_title(t[k]) : to_lower(t[k]);
-  return utf8_encode(t);
+  std::string out;
+  for (size_t k = 0; k < t.size(); ++k) {
+    if (k == 0) append_upper(out, t[k], true);
+    else utf8_append(out, to_lower(t[k]));
+  }
+  return out;
 }
 
 std::string py_title(const std::string& s) {
-  std::u32string t = utf8_decode(s);
+  std::string out;
   bool prev_cased = false;
-  for (auto& c : t) {
+  for (char32_t c : utf8_decode(s)) {
     bool cased = is_cased(c);
-    if (cased) c = prev_cased ? to_lower(c) : to_title(c);
+    if (cased && !prev_cased) append_upper(out, c, true);
+    else utf8_append(out, cased ? to_lower(c) : c);
     prev_cased = cased;
   }
-  return utf8_encode(t);
+  return out;
 }
 
 std::string py_strip(const std::string& s, const std::string* chars, bool left, bool right) {
