@@ -1,0 +1,186 @@
+// The CUDA Backend (device detection, host<->device copies, synchronize) and the caching device
+// allocator. Blocks are rounded to size classes (powers of two below 1 MiB, 2 MiB multiples
+// above) and kept on per-device free lists when their Storage dies, so steady-state decode never
+// calls cudaMalloc. Reuse is safe without events because each device has one stream: a block
+// freed by host code is only reused by work queued after the work that last used it.
+#include <cuda_runtime.h>
+
+#include <array>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "backend/backend.h"
+#include "backends/cuda/context.h"
+
+namespace wick::cuda {
+namespace {
+
+constexpr int kMaxDevices = 16;
+constexpr size_t kMiB = size_t{1} << 20;
+
+size_t size_class(size_t bytes) {
+  if (bytes <= 512) return 512;
+  if (bytes < kMiB) {
+    size_t c = 1024;
+    while (c < bytes) c *= 2;
+    return c;
+  }
+  return (bytes + 2 * kMiB - 1) / (2 * kMiB) * (2 * kMiB);
+}
+
+class CachingAllocator {
+ public:
+  void* allocate(int device, size_t bytes, size_t* cls) {
+    *cls = size_class(bytes);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      std::vector<void*>& list = free_[device][*cls];
+      if (!list.empty()) {
+        void* p = list.back();
+        list.pop_back();
+        cached_bytes_[device] -= *cls;
+        return p;
+      }
+    }
+    check(cudaSetDevice(device), "cudaSetDevice");
+    void* p = nullptr;
+    if (cudaMalloc(&p, *cls) == cudaSuccess) return p;
+    (void)cudaGetLastError();
+    release_cached(device);  // give the cache back to the driver and try once more
+    if (cudaMalloc(&p, *cls) == cudaSuccess) return p;
+    (void)cudaGetLastError();
+    size_t free_bytes = 0, total_bytes = 0;
+    (void)cudaMemGetInfo(&free_bytes, &total_bytes);
+    fail(ErrorKind::kOutOfMemory,
+         "cuda:{}: cannot allocate {} bytes ({:.1f} MiB): {:.1f} MiB free of {:.1f} MiB on the "
+         "device; the model or batch does not fit",
+         device, bytes, static_cast<double>(bytes) / kMiB, static_cast<double>(free_bytes) / kMiB,
+         static_cast<double>(total_bytes) / kMiB);
+  }
+
+  void release(int device, void* p, size_t cls) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_[device][cls].push_back(p);
+    cached_bytes_[device] += cls;
+  }
+
+  void release_cached(int device) {
+    std::lock_guard<std::mutex> lock(mu_);
+    (void)cudaDeviceSynchronize();
+    for (auto& [cls, list] : free_[device])
+      for (void* p : list) (void)cudaFree(p);
+    free_[device].clear();
+    cached_bytes_[device] = 0;
+  }
+
+ private:
+  std::mutex mu_;
+  std::array<std::unordered_map<size_t, std::vector<void*>>, kMaxDevices> free_;
+  std::array<size_t, kMaxDevices> cached_bytes_{};
+};
+
+// Leaked on purpose: storages may outlive static destructors at exit.
+CachingAllocator& allocator() {
+  static auto* a = new CachingAllocator();
+  return *a;
+}
+
+std::shared_ptr<Storage> allocate_cuda_storage(Device device, size_t bytes) {
+  WICK_CHECK(device.index >= 0 && device.index < device_count() && device.index < kMaxDevices,
+             ErrorKind::kInvalidArgument, "device {} does not exist ({} CUDA devices)",
+             device.str(), device_count());
+  size_t cls = 0;
+  void* p = allocator().allocate(device.index, bytes, &cls);
+  const int index = device.index;
+  std::shared_ptr<void> owner(p, [index, cls](void* q) { allocator().release(index, q, cls); });
+  return std::make_shared<Storage>(device, p, bytes, std::move(owner));
+}
+
+class CudaBackend final : public Backend {
+ public:
+  DeviceType type() const override { return DeviceType::kCuda; }
+  std::string name() const override { return "cuda"; }
+  int device_count() const override { return cuda::device_count(); }
+  // cudaMemcpy runs on the legacy default stream, which waits for (and is waited on by) the
+  // per-device streams, so copies are ordered with queued kernels.
+  void copy_host_to_device(const void* host, void* device_ptr, size_t bytes) override {
+    if (bytes > 0) check(cudaMemcpy(device_ptr, host, bytes, cudaMemcpyHostToDevice), "copy to device");
+  }
+  void copy_device_to_host(const void* device_ptr, void* host, size_t bytes) override {
+    if (bytes > 0) check(cudaMemcpy(host, device_ptr, bytes, cudaMemcpyDeviceToHost), "copy to host");
+    raise_index_errors();
+  }
+  void copy_device_to_device(const void* src, void* dst, size_t bytes) override {
+    if (bytes > 0) check(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice), "device copy");
+  }
+  void synchronize() override {
+    check(cudaDeviceSynchronize(), "synchronize");
+    raise_index_errors();
+  }
+
+ private:
+  static void raise_index_errors() {
+    const bool bad = take_device_index_error() | take_device_rows_index_error();
+    WICK_CHECK(!bad, ErrorKind::kInvalidArgument,
+               "a CUDA index_select/gather/embedding met an index out of range (those outputs "
+               "hold zeros)");
+  }
+};
+
+const bool kRegistered = [] {
+  static CudaBackend backend;
+  register_backend(&backend);
+  register_storage_allocator(DeviceType::kCuda, &allocate_cuda_storage);
+  return true;
+}();
+
+}  // namespace
+
+int device_count() {
+  static const int count = [] {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+      (void)cudaGetLastError();
+      return 0;
+    }
+    return n;
+  }();
+  return count;
+}
+
+DeviceContext& context(int device) {
+  static std::array<DeviceContext, kMaxDevices> contexts;
+  static std::mutex mu;
+  WICK_CHECK(device >= 0 && device < kMaxDevices && device < device_count(),
+             ErrorKind::kInvalidArgument, "cuda:{} does not exist ({} CUDA devices)", device,
+             device_count());
+  check(cudaSetDevice(device), "cudaSetDevice");
+  DeviceContext& ctx = contexts[static_cast<size_t>(device)];
+  if (ctx.stream == nullptr) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (ctx.stream == nullptr) {
+      cudaStream_t stream = nullptr;
+      check(cudaStreamCreate(&stream), "cudaStreamCreate");
+      check(cublasCreate(&ctx.cublas), "cublasCreate");
+      check(cublasSetStream(ctx.cublas, stream), "cublasSetStream");
+      ctx.stream = stream;
+    }
+  }
+  return ctx;
+}
+
+cudaStream_t stream_for(const Tensor& t) { return context(t.device().index).stream; }
+
+void check(cudaError_t err, const char* what) {
+  if (err == cudaSuccess) return;
+  (void)cudaGetLastError();
+  fail(ErrorKind::kInternal, "cuda {}: {} ({})", what, cudaGetErrorString(err), cudaGetErrorName(err));
+}
+
+void check(cublasStatus_t status, const char* what) {
+  WICK_CHECK(status == CUBLAS_STATUS_SUCCESS, ErrorKind::kInternal, "cublas {}: status {}", what,
+             static_cast<int>(status));
+}
+
+}  // namespace wick::cuda

@@ -1,0 +1,121 @@
+// The boundary between the CUDA backend's host code (*.cpp, compiled by the C++ compiler, which
+// knows Tensor and the kernel table) and its device code (*.cu, compiled by nvcc, which knows
+// only this header): plain structs of pointers, extents and strides, and one launch function per
+// kernel family. Every launch is asynchronous on the given stream.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#if defined(__CUDACC__)
+#define WICK_HOST_DEVICE __host__ __device__
+#else
+#define WICK_HOST_DEVICE
+#endif
+
+namespace wick::cuda {
+
+inline constexpr int kMaxDims = 8;
+
+// Element types as the device code sees them. kU8 also carries bool (one byte, 0 or 1).
+enum class Elem : uint8_t { kF32, kF16, kBF16, kI32, kI64, kU8, kBool };
+
+// Extents of the index space a kernel walks, row-major.
+struct Dims {
+  int rank = 0;
+  int64_t shape[kMaxDims] = {};
+  WICK_HOST_DEVICE int64_t numel() const {
+    int64_t n = 1;
+    for (int i = 0; i < rank; ++i) n *= shape[i];
+    return n;
+  }
+};
+
+// One tensor as a kernel sees it: base pointer of the storage, element offset, and strides in
+// elements over the kernel's Dims (0 for broadcast dims).
+struct View {
+  void* base = nullptr;
+  int64_t offset = 0;
+  int64_t strides[kMaxDims] = {};
+};
+
+// Op codes for the elementwise families (mirrors the wick::Op values that the host maps here).
+enum class BinaryOp : uint8_t { kAdd, kSub, kMul, kDiv, kMaximum, kMinimum };
+enum class UnaryOp : uint8_t {
+  kNeg, kExp, kLog, kSqrt, kRsqrt, kTanh, kSigmoid, kSilu, kGeluErf, kGeluTanh, kRelu, kAbs, kSqr
+};
+enum class ReduceOp : uint8_t { kSum, kMean, kMax, kMin, kArgmax };
+
+// Quantized block formats the device decoders know (the GGUF layouts of core/quant/blocks.h).
+enum class QType : uint8_t {
+  kQ4_0, kQ4_1, kQ5_0, kQ5_1, kQ8_0, kQ8_1, kQ2_K, kQ3_K, kQ4_K, kQ5_K, kQ6_K, kQ8_K, kIQ4_NL,
+  kIQ4_XS
+};
+
+// ---- layout (layout.cu) ----
+// dst = src element by element (elem_bytes 1, 2, 4 or 8), both through views over dims.
+void launch_copy(cudaStream_t s, const Dims& dims, int elem_bytes, const View& src, const View& dst);
+void launch_cast(cudaStream_t s, const Dims& dims, Elem from, Elem to, const View& src,
+                 const View& dst);
+// Every element of dst = the elem_bytes little-endian bytes of `pattern`.
+void launch_fill(cudaStream_t s, const Dims& dims, int elem_bytes, uint64_t pattern, const View& dst);
+void launch_binary(cudaStream_t s, BinaryOp op, Elem t, const Dims& dims, const View& a,
+                   const View& b, const View& out);
+void launch_unary(cudaStream_t s, UnaryOp op, Elem t, const Dims& dims, const View& x,
+                  const View& out);
+
+// ---- reductions and row ops (reduce.cu); `rows` walks one element per row ----
+// x row: n values `step` apart from the row's x offset; out: one value per row.
+void launch_reduce(cudaStream_t s, ReduceOp op, Elem t, const Dims& rows, const View& x,
+                   const View& out, int64_t n, int64_t step);
+void launch_cumsum(cudaStream_t s, Elem t, const Dims& rows, const View& x, const View& out,
+                   int64_t n, int64_t x_step, int64_t out_step);
+void launch_softmax(cudaStream_t s, bool log_space, Elem t, const Dims& rows, const View& x,
+                    const View& out, int64_t n, int64_t x_step, int64_t out_step);
+// weight/bias: `base` null when absent; offset/strides[0] address element i of the (n) vector.
+void launch_rms_norm(cudaStream_t s, Elem t, const Dims& rows, const View& x, const View& out,
+                     int64_t n, int64_t x_step, int64_t out_step, const View& weight,
+                     float weight_offset, float eps);
+void launch_layer_norm(cudaStream_t s, Elem t, const Dims& rows, const View& x, const View& out,
+                       int64_t n, int64_t x_step, int64_t out_step, const View& weight,
+                       const View& bias, float eps);
+// dims: x's shape (.., H, D); pos: positions broadcast over (.., H, D) (strides 0 for H, D).
+void launch_rope(cudaStream_t s, Elem t, const Dims& dims, const View& x, const View& out,
+                 const View& pos, bool pos_i64, const View& inv_freq, int64_t half, bool neox);
+// Largest k of each row (n values x_step apart): values (x's type) and i64 indices.
+void launch_topk(cudaStream_t s, Elem t, const Dims& rows, const View& x, const View& values,
+                 const View& indices, int64_t n, int64_t k, int64_t x_step, int64_t v_step,
+                 int64_t i_step);
+
+// ---- indexing (index.cu) ----
+// out[c] = x[c with c[dim] replaced by index(c)]; index(c) = idx[c[dim]] (index_1d, idx view
+// strides[0]) or idx[c] (gather: idx strides over dims). Out-of-range indices write zeros and
+// raise the device error flag (take_device_index_error).
+void launch_index(cudaStream_t s, const Dims& dims, int elem_bytes, int dim, int64_t limit,
+                  const View& x, const View& idx, bool idx_i64, bool index_1d, const View& out);
+void launch_where(cudaStream_t s, const Dims& dims, int elem_bytes, const View& cond, const View& a,
+                  const View& b, const View& out);
+void launch_attention_mask(cudaStream_t s, int64_t q_len, int64_t kv_len, int64_t query_offset,
+                           int64_t window, const View& out);
+// Return and clear the flags set by kernels that met an out-of-range index (synchronise).
+bool take_device_index_error();       // index.cu
+bool take_device_rows_index_error();  // quant.cu
+
+// ---- quantized blocks (quant.cu) ----
+// rows x d values of contiguous blocks -> contiguous out of type t (f32/f16/bf16).
+void launch_dequantize(cudaStream_t s, QType q, const void* blocks, int64_t rows, int64_t d,
+                       Elem t, void* out);
+// out (n, d) f32 = dequantized rows idx[j] of a (limit, d) block matrix.
+void launch_dequantize_rows(cudaStream_t s, QType q, const void* blocks, int64_t d, int64_t limit,
+                            const View& idx, bool idx_i64, int64_t n, float* out);
+// acc (m, n) f32 = x (m, k) f32 contiguous @ w (n, k)^T, w blocks; m <= kGemvMaxRows. Streams w
+// once: one warp per output column.
+inline constexpr int kGemvMaxRows = 8;
+void launch_qgemv(cudaStream_t s, QType q, const void* w, int64_t n, int64_t k, const float* x,
+                  int64_t m, float* acc);
+// out (m, n) of type t = acc (m, n) f32 + bias (n) (bias.base null when absent; elem bias_t).
+void launch_bias_epilogue(cudaStream_t s, int64_t m, int64_t n, const float* acc, const View& bias,
+                          Elem bias_t, Elem t, void* out);
+
+}  // namespace wick::cuda

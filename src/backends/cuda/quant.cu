@@ -1,0 +1,337 @@
+// CUDA kernels for GGUF block weights: a decoder per block type that produces one "unit" of 32
+// consecutive values (a whole block of the 32-wide types, one eighth of a K super-block), and
+// the kernels built on it: dequantize (cast), dequantize selected rows (embedding) and the
+// small-batch GEMV of linear(). Decoders round like the CPU reference codecs (core/quant): every
+// product and difference is rounded on its own (__fmul_rn / __fsub_rn, never fused), so a
+// dequantized tensor has the reference's bits.
+#include "backends/cuda/device_common.cuh"
+
+namespace wick::cuda {
+namespace {
+
+__device__ __forceinline__ float h2f(const uint8_t* p) {
+  return __half2float(__ushort_as_half(*reinterpret_cast<const uint16_t*>(p)));
+}
+__device__ __forceinline__ float mul(float a, float b) { return __fmul_rn(a, b); }
+
+__constant__ int8_t kIQ4[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                1,    13,   25,  38,  53,  69,  89,  113};
+
+template <QType Q> struct Format;
+template <> struct Format<QType::kQ4_0> { static constexpr int kBytes = 18, kValues = 32; };
+template <> struct Format<QType::kQ4_1> { static constexpr int kBytes = 20, kValues = 32; };
+template <> struct Format<QType::kQ5_0> { static constexpr int kBytes = 22, kValues = 32; };
+template <> struct Format<QType::kQ5_1> { static constexpr int kBytes = 24, kValues = 32; };
+template <> struct Format<QType::kQ8_0> { static constexpr int kBytes = 34, kValues = 32; };
+template <> struct Format<QType::kQ8_1> { static constexpr int kBytes = 36, kValues = 32; };
+template <> struct Format<QType::kQ2_K> { static constexpr int kBytes = 84, kValues = 256; };
+template <> struct Format<QType::kQ3_K> { static constexpr int kBytes = 110, kValues = 256; };
+template <> struct Format<QType::kQ4_K> { static constexpr int kBytes = 144, kValues = 256; };
+template <> struct Format<QType::kQ5_K> { static constexpr int kBytes = 176, kValues = 256; };
+template <> struct Format<QType::kQ6_K> { static constexpr int kBytes = 210, kValues = 256; };
+template <> struct Format<QType::kQ8_K> { static constexpr int kBytes = 292, kValues = 256; };
+template <> struct Format<QType::kIQ4_NL> { static constexpr int kBytes = 18, kValues = 32; };
+template <> struct Format<QType::kIQ4_XS> { static constexpr int kBytes = 136, kValues = 256; };
+
+// 4-bit code j of a 32-value block packed as Q4_0: low nibbles are values 0-15, high 16-31.
+__device__ __forceinline__ int nib32(const uint8_t* qs, int j) {
+  return j < 16 ? (qs[j] & 0x0f) : (qs[j - 16] >> 4);
+}
+// Q4_K/Q5_K: value p of chunk p / 64 sits in qs[32 (p / 64) + p % 32], high nibble for the
+// second 32 of the chunk.
+__device__ __forceinline__ int nib_k(const uint8_t* qs, int p) {
+  const uint8_t byte = qs[(p / 64) * 32 + p % 32];
+  return (p % 64) < 32 ? (byte & 0x0f) : (byte >> 4);
+}
+__device__ __forceinline__ int code2(const uint8_t* qs, int p) {
+  return (qs[(p / 128) * 32 + p % 32] >> (2 * ((p % 128) / 32))) & 3;
+}
+__device__ __forceinline__ void scale_min_k4(int j, const uint8_t* q, int& sc, int& m) {
+  if (j < 4) {
+    sc = q[j] & 63;
+    m = q[j + 4] & 63;
+  } else {
+    sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4);
+    m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+  }
+}
+__device__ __forceinline__ int scale_q3(int j, const uint8_t* q) {
+  const int low = j < 8 ? (q[j] & 0x0f) : (q[j - 8] >> 4);
+  return low | (((q[8 + j % 4] >> (2 * (j / 4))) & 3) << 4);
+}
+
+// v[0..32) = values [32 u, 32 u + 32) of a row of blocks.
+template <QType Q>
+__device__ __forceinline__ void decode_unit(const uint8_t* row, int64_t u, float* v) {
+  constexpr int kBytes = Format<Q>::kBytes;
+  if constexpr (Format<Q>::kValues == 32) {
+    const uint8_t* b = row + u * kBytes;
+    const float d = Q == QType::kQ8_0 || Q == QType::kQ8_1 || Q == QType::kQ4_0 ||
+                            Q == QType::kQ4_1 || Q == QType::kQ5_0 || Q == QType::kQ5_1 ||
+                            Q == QType::kIQ4_NL
+                        ? h2f(b)
+                        : 0.0f;
+    if constexpr (Q == QType::kQ4_0) {
+#pragma unroll
+      for (int j = 0; j < 32; ++j) v[j] = mul(static_cast<float>(nib32(b + 2, j) - 8), d);
+    } else if constexpr (Q == QType::kQ4_1) {
+      const float m = h2f(b + 2);
+#pragma unroll
+      for (int j = 0; j < 32; ++j) v[j] = __fadd_rn(mul(static_cast<float>(nib32(b + 4, j)), d), m);
+    } else if constexpr (Q == QType::kQ5_0 || Q == QType::kQ5_1) {
+      const int qh_at = Q == QType::kQ5_0 ? 2 : 4;
+      const uint32_t qh = b[qh_at] | (b[qh_at + 1] << 8) | (b[qh_at + 2] << 16) |
+                          (static_cast<uint32_t>(b[qh_at + 3]) << 24);
+      const uint8_t* qs = b + qh_at + 4;
+      const float m = Q == QType::kQ5_1 ? h2f(b + 2) : 0.0f;
+#pragma unroll
+      for (int j = 0; j < 32; ++j) {
+        const int q = nib32(qs, j) | (((qh >> j) & 1u) << 4);
+        v[j] = Q == QType::kQ5_0 ? mul(static_cast<float>(q - 16), d)
+                                 : __fadd_rn(mul(static_cast<float>(q), d), m);
+      }
+    } else if constexpr (Q == QType::kQ8_0 || Q == QType::kQ8_1) {
+      const int8_t* qs = reinterpret_cast<const int8_t*>(b + (Q == QType::kQ8_0 ? 2 : 4));
+#pragma unroll
+      for (int j = 0; j < 32; ++j) v[j] = mul(static_cast<float>(qs[j]), d);
+    } else {  // IQ4_NL
+#pragma unroll
+      for (int j = 0; j < 32; ++j) v[j] = mul(d, static_cast<float>(kIQ4[nib32(b + 2, j)]));
+    }
+  } else {
+    const uint8_t* b = row + (u / 8) * kBytes;
+    const int sub = static_cast<int>(u % 8);
+    const int p0 = 32 * sub;
+    if constexpr (Q == QType::kQ2_K) {
+      const float d = h2f(b + 80), dmin = h2f(b + 82);
+#pragma unroll
+      for (int j = 0; j < 32; ++j) {
+        const int p = p0 + j, sc = b[p / 16];
+        const float dl = mul(d, static_cast<float>(sc & 0x0f));
+        const float ml = mul(dmin, static_cast<float>(sc >> 4));
+        v[j] = __fsub_rn(mul(dl, static_cast<float>(code2(b + 16, p))), ml);
+      }
+    } else if constexpr (Q == QType::kQ3_K) {
+      const float d = h2f(b + 108);
+#pragma unroll
+      for (int j = 0; j < 32; ++j) {
+        const int p = p0 + j;
+        const float dl = mul(d, static_cast<float>(scale_q3(p / 16, b + 96) - 32));
+        const bool high = (b[p % 32] >> (p / 32)) & 1;
+        v[j] = mul(dl, static_cast<float>(code2(b + 32, p) - (high ? 0 : 4)));
+      }
+    } else if constexpr (Q == QType::kQ4_K || Q == QType::kQ5_K) {
+      const float d = h2f(b), dmin = h2f(b + 2);
+      int sc = 0, m = 0;
+      scale_min_k4(sub, b + 4, sc, m);
+      const float dl = mul(d, static_cast<float>(sc));
+      const float ml = mul(dmin, static_cast<float>(m));
+      const uint8_t* qs = b + (Q == QType::kQ4_K ? 16 : 48);
+#pragma unroll
+      for (int j = 0; j < 32; ++j) {
+        int q = nib_k(qs, p0 + j);
+        if constexpr (Q == QType::kQ5_K) q |= ((b[16 + j] >> sub) & 1) << 4;
+        v[j] = __fsub_rn(mul(dl, static_cast<float>(q)), ml);
+      }
+    } else if constexpr (Q == QType::kQ6_K) {
+      const float d = h2f(b + 208);
+      const int h = sub / 4, kq = sub % 4;
+      const uint8_t* ql = b + 64 * h;
+      const uint8_t* qh = b + 128 + 32 * h;
+      const int8_t* scales = reinterpret_cast<const int8_t*>(b + 192);
+#pragma unroll
+      for (int l = 0; l < 32; ++l) {
+        const uint8_t low = kq == 0 || kq == 2 ? ql[l] : ql[l + 32];
+        const int nib = kq < 2 ? (low & 0x0f) : (low >> 4);
+        const int q = nib | (((qh[l] >> (2 * kq)) & 3) << 4);
+        const float dl = mul(d, static_cast<float>(scales[(p0 + l) / 16]));
+        v[l] = mul(dl, static_cast<float>(q - 32));
+      }
+    } else if constexpr (Q == QType::kQ8_K) {
+      const float d = *reinterpret_cast<const float*>(b);
+      const int8_t* qs = reinterpret_cast<const int8_t*>(b + 4);
+#pragma unroll
+      for (int j = 0; j < 32; ++j) v[j] = mul(d, static_cast<float>(qs[p0 + j]));
+    } else {  // IQ4_XS
+      const float d = h2f(b);
+      const int scales_h = b[2] | (b[3] << 8);
+      const int ls = ((b[4 + sub / 2] >> (4 * (sub % 2))) & 0x0f) | (((scales_h >> (2 * sub)) & 3) << 4);
+      const float dl = mul(d, static_cast<float>(ls - 32));
+#pragma unroll
+      for (int j = 0; j < 32; ++j) v[j] = mul(dl, static_cast<float>(kIQ4[nib32(b + 8 + 16 * sub, j)]));
+    }
+  }
+}
+
+template <QType Q>
+constexpr int64_t row_bytes(int64_t d) {
+  return d / Format<Q>::kValues * Format<Q>::kBytes;
+}
+
+// One thread per unit of 32 values; out (rows, d) contiguous.
+template <QType Q, class T>
+__global__ void dequantize_kernel(const uint8_t* blocks, int64_t rows, int64_t d, T* out) {
+  const int64_t units_per_row = d / 32, n = rows * units_per_row;
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
+       i += int64_t{gridDim.x} * blockDim.x) {
+    const int64_t r = i / units_per_row, u = i % units_per_row;
+    float v[32];
+    decode_unit<Q>(blocks + r * row_bytes<Q>(d), u, v);
+    T* dst = out + r * d + u * 32;
+#pragma unroll
+    for (int j = 0; j < 32; ++j) store(dst[j], v[j]);
+  }
+}
+
+__device__ int g_rows_index_error = 0;
+
+template <QType Q, class I>
+__global__ void dequantize_rows_kernel(const uint8_t* blocks, int64_t d, int64_t limit, View idx,
+                                       int64_t n, float* out) {
+  const int64_t units_per_row = d / 32, total = n * units_per_row;
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total;
+       i += int64_t{gridDim.x} * blockDim.x) {
+    const int64_t j = i / units_per_row, u = i % units_per_row;
+    const int64_t r = static_cast<int64_t>(*at<const I>(idx, idx.offset + j * idx.strides[0]));
+    float* dst = out + j * d + u * 32;
+    if (r < 0 || r >= limit) {
+      atomicExch(&g_rows_index_error, 1);
+      for (int q = 0; q < 32; ++q) dst[q] = 0.0f;
+      continue;
+    }
+    float v[32];
+    decode_unit<Q>(blocks + r * row_bytes<Q>(d), u, v);
+#pragma unroll
+    for (int q = 0; q < 32; ++q) dst[q] = v[q];
+  }
+}
+
+// acc (m, n) = x (m, k) @ w (n, k)^T. One warp per weight row; lane l decodes units l, l + 32..
+// so the warp streams the row once and reuses each decoded unit for all m rows of x.
+template <QType Q>
+__global__ void qgemv_kernel(const uint8_t* w, int64_t n, int64_t k, const float* x, int m,
+                             float* acc) {
+  const int64_t col = blockIdx.x * int64_t{blockDim.x / 32} + threadIdx.x / 32;
+  const int lane = threadIdx.x % 32;
+  if (col >= n) return;
+  const uint8_t* row = w + col * row_bytes<Q>(k);
+  float sum[kGemvMaxRows] = {};
+  for (int64_t u = lane; u < k / 32; u += 32) {
+    float v[32];
+    decode_unit<Q>(row, u, v);
+#pragma unroll
+    for (int r = 0; r < kGemvMaxRows; ++r) {
+      if (r >= m) break;
+      const float4* xs = reinterpret_cast<const float4*>(x + r * k + u * 32);
+#pragma unroll
+      for (int q = 0; q < 8; ++q) {
+        const float4 xv = xs[q];
+        sum[r] += v[4 * q] * xv.x + v[4 * q + 1] * xv.y + v[4 * q + 2] * xv.z + v[4 * q + 3] * xv.w;
+      }
+    }
+  }
+#pragma unroll
+  for (int r = 0; r < kGemvMaxRows; ++r) {
+    if (r >= m) break;
+    float s = sum[r];
+    for (int off = 16; off > 0; off /= 2) s += __shfl_down_sync(0xffffffffu, s, off);
+    if (lane == 0) acc[r * n + col] = s;
+  }
+}
+
+template <class T, class B>
+__global__ void bias_epilogue_kernel(int64_t m, int64_t n, const float* acc, View bias, T* out) {
+  const int64_t total = m * n;
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total;
+       i += int64_t{gridDim.x} * blockDim.x) {
+    float v = acc[i];
+    if (bias.base != nullptr) v += load(*at<const B>(bias, bias.offset + (i % n) * bias.strides[0]));
+    store(out[i], v);
+  }
+}
+
+template <class Fn>
+void dispatch_qtype(QType q, Fn&& fn) {
+  switch (q) {
+    case QType::kQ4_0: fn.template operator()<QType::kQ4_0>(); return;
+    case QType::kQ4_1: fn.template operator()<QType::kQ4_1>(); return;
+    case QType::kQ5_0: fn.template operator()<QType::kQ5_0>(); return;
+    case QType::kQ5_1: fn.template operator()<QType::kQ5_1>(); return;
+    case QType::kQ8_0: fn.template operator()<QType::kQ8_0>(); return;
+    case QType::kQ8_1: fn.template operator()<QType::kQ8_1>(); return;
+    case QType::kQ2_K: fn.template operator()<QType::kQ2_K>(); return;
+    case QType::kQ3_K: fn.template operator()<QType::kQ3_K>(); return;
+    case QType::kQ4_K: fn.template operator()<QType::kQ4_K>(); return;
+    case QType::kQ5_K: fn.template operator()<QType::kQ5_K>(); return;
+    case QType::kQ6_K: fn.template operator()<QType::kQ6_K>(); return;
+    case QType::kQ8_K: fn.template operator()<QType::kQ8_K>(); return;
+    case QType::kIQ4_NL: fn.template operator()<QType::kIQ4_NL>(); return;
+    case QType::kIQ4_XS: fn.template operator()<QType::kIQ4_XS>(); return;
+  }
+}
+
+}  // namespace
+
+void launch_dequantize(cudaStream_t s, QType q, const void* blocks, int64_t rows, int64_t d,
+                       Elem t, void* out) {
+  const int64_t units = rows * (d / 32);
+  if (units == 0) return;
+  dispatch_qtype(q, [&]<QType Q>() {
+    dispatch_float_elem(t, [&]<class T>() {
+      dequantize_kernel<Q, T><<<grid_for(units, 128), 128, 0, s>>>(
+          static_cast<const uint8_t*>(blocks), rows, d, static_cast<T*>(out));
+    });
+  });
+  check_launch("dequantize");
+}
+
+void launch_dequantize_rows(cudaStream_t s, QType q, const void* blocks, int64_t d, int64_t limit,
+                            const View& idx, bool idx_i64, int64_t n, float* out) {
+  const int64_t units = n * (d / 32);
+  if (units == 0) return;
+  dispatch_qtype(q, [&]<QType Q>() {
+    const auto* b = static_cast<const uint8_t*>(blocks);
+    if (idx_i64) {
+      dequantize_rows_kernel<Q, int64_t><<<grid_for(units, 128), 128, 0, s>>>(b, d, limit, idx, n, out);
+    } else {
+      dequantize_rows_kernel<Q, int32_t><<<grid_for(units, 128), 128, 0, s>>>(b, d, limit, idx, n, out);
+    }
+  });
+  check_launch("dequantize_rows");
+}
+
+void launch_qgemv(cudaStream_t s, QType q, const void* w, int64_t n, int64_t k, const float* x,
+                  int64_t m, float* acc) {
+  if (n == 0 || m == 0) return;
+  constexpr int kWarps = 4;
+  const auto blocks = static_cast<unsigned>((n + kWarps - 1) / kWarps);
+  dispatch_qtype(q, [&]<QType Q>() {
+    qgemv_kernel<Q><<<blocks, kWarps * 32, 0, s>>>(static_cast<const uint8_t*>(w), n, k, x,
+                                                   static_cast<int>(m), acc);
+  });
+  check_launch("qgemv");
+}
+
+void launch_bias_epilogue(cudaStream_t s, int64_t m, int64_t n, const float* acc, const View& bias,
+                          Elem bias_t, Elem t, void* out) {
+  const int64_t total = m * n;
+  if (total == 0) return;
+  dispatch_float_elem(t, [&]<class T>() {
+    dispatch_float_elem(bias_t, [&]<class B>() {
+      bias_epilogue_kernel<T, B><<<grid_for(total, 256), 256, 0, s>>>(m, n, acc, bias,
+                                                                      static_cast<T*>(out));
+    });
+  });
+  check_launch("bias_epilogue");
+}
+
+bool take_device_rows_index_error() {
+  int flag = 0;
+  if (cudaMemcpyFromSymbol(&flag, g_rows_index_error, sizeof(int)) != cudaSuccess) return false;
+  if (flag == 0) return false;
+  const int zero = 0;
+  cudaMemcpyToSymbol(g_rows_index_error, &zero, sizeof(int));
+  return true;
+}
+
+}  // namespace wick::cuda
