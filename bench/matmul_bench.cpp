@@ -130,6 +130,12 @@ BENCHMARK_CAPTURE(BM_Linear, q4_k, DType::kQ4_K)
     ->ArgNames({"M", "threads"})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
+// Small batches (batched decode, short prompts): where GEMV hands over to the packed GEMM.
+BENCHMARK_CAPTURE(BM_Linear, f32_small_batch, DType::kF32)
+    ->ArgsProduct({{4, 8, 9, 16, 32, 64, 128}, {1}})
+    ->ArgNames({"M", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MatmulF32)
     ->ArgsProduct({{512}, {1, 2}})
     ->ArgNames({"M", "threads"})

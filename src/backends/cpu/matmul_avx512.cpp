@@ -3,5 +3,5 @@
 #include "backends/cpu/matmul_impl.h"
 
 namespace wick::cpu::avx512 {
-const MatmulKernels kMatmulKernels = {&gemm, &gemv, &gemm_serial, &gemv_serial};
+const MatmulKernels kMatmulKernels = {&gemm, &gemv, &gemm_serial, &gemv_serial, 32};
 }  // namespace wick::cpu::avx512

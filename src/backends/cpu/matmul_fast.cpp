@@ -1,7 +1,7 @@
 // Fast CPU kernels for matmul and linear: picks the AVX-512 or AVX2 build of matmul_impl.h at run
 // time (core/cpu_features.h) and maps tensors onto GemmArgs. Quantized linear weights are decoded
 // chunk by chunk into f32 and fed to the same kernels. GEMV (weights streamed once) for up
-// to kGemvMaxRows rows with contiguous weight rows, packed GEMM otherwise. Declines (reference
+// to gemv_max_rows rows with contiguous weight rows, packed GEMM otherwise. Declines (reference
 // runs) on CPUs without AVX2/FMA/F16C, for K == 0, and for inputs whose rows do not collapse
 // into one strided matrix.
 #include <algorithm>
@@ -17,8 +17,6 @@
 
 namespace wick::cpu {
 namespace {
-
-constexpr int64_t kGemvMaxRows = 8;
 
 const MatmulKernels* simd_kernels() {
   static const MatmulKernels* const kernels = []() -> const MatmulKernels* {
@@ -37,7 +35,7 @@ const char* element_ptr(const Tensor& t, int64_t offset_elems) {
 
 void run_gemm(const MatmulKernels& k, const GemmArgs& g) {
   const bool gemv_ok =
-      g.m <= kGemvMaxRows && g.a.dtype == DType::kF32 && g.a.cs == 1 && g.b.rs == 1;
+      g.m <= k.gemv_max_rows && g.a.dtype == DType::kF32 && g.a.cs == 1 && g.b.rs == 1;
   (gemv_ok ? k.gemv : k.gemm)(g);
 }
 
@@ -104,7 +102,7 @@ bool collapse_rows(const Tensor& x, int64_t& row_stride) {
 // decoders, bit-exact with the reference) and runs the serial GEMV/GEMM on them while they are in
 // cache. Integer-domain dot products (activations quantized to Q8) are the planned faster path.
 void run_quantized(const MatmulKernels& kernels, const GemmArgs& g, const Tensor& w) {
-  const bool use_gemv = g.m <= kGemvMaxRows && g.a.dtype == DType::kF32 && g.a.cs == 1;
+  const bool use_gemv = g.m <= kernels.gemv_max_rows && g.a.dtype == DType::kF32 && g.a.cs == 1;
   const int64_t chunk = use_gemv ? 16 : 64;
   const auto* base = static_cast<const uint8_t*>(w.raw_data());
   const uint64_t row_bytes = dtype_bytes_for(w.dtype(), static_cast<uint64_t>(g.k));
@@ -147,7 +145,7 @@ void to_f32(const void* src, DType dtype, int64_t n, int64_t stride, float* dst)
 
 // x: (R.., K) float; w: (N, K) f32/f16/bf16; bias: (N) float or undefined; out: (R.., N)
 // contiguous, x's dtype. f16/bf16 activations: the GEMM packs them directly, the GEMV takes an
-// f32 copy (at most kGemvMaxRows rows); a 16-bit output is computed in f32 and rounded once.
+// f32 copy (at most gemv_max_rows rows); a 16-bit output is computed in f32 and rounded once.
 bool linear_fast(const OpCall& call) {
   const MatmulKernels* kernels = simd_kernels();
   const Tensor& x = call.inputs[0];
@@ -168,7 +166,7 @@ bool linear_fast(const OpCall& call) {
   if (!quantized) g.b = {element_ptr(w, w.offset()), w.dtype(), w.strides()[1], w.strides()[0]};
   g.ldc = n;
   std::vector<float> x_f32, out_f32, bias_f32;
-  if (x.dtype() != DType::kF32 && g.m <= kGemvMaxRows && (quantized || g.b.rs == 1)) {
+  if (x.dtype() != DType::kF32 && g.m <= kernels->gemv_max_rows && (quantized || g.b.rs == 1)) {
     x_f32.resize(static_cast<size_t>(g.m * k));
     for (int64_t i = 0; i < g.m; ++i)
       to_f32(static_cast<const uint16_t*>(g.a.data) + i * row_stride, x.dtype(), k, g.a.cs,

@@ -29,6 +29,12 @@ constexpr int kMr = 12;  // 24 accumulators of 32 zmm
 constexpr int kMr = 6;  // 12 accumulators of 16 ymm
 #endif
 constexpr int64_t kKc = 256;
+// GEMV input rows per pass over 4 weight rows: 4 x kGemvRows accumulators + 4 weight vectors.
+#if defined(__AVX512F__)
+constexpr int kGemvRows = 4;
+#else
+constexpr int kGemvRows = 2;
+#endif
 constexpr int64_t kMc = kMr * 16;
 constexpr int64_t kNc = kNr * 64;
 
@@ -328,24 +334,29 @@ void dot_block(const float* const* x, const T* const* w, int64_t k_dim, float* o
 }
 
 // Output columns [n_begin, n_end) for every row of a.
+// Input rows [i, i + NX) against weight rows w (output columns j..j+NW).
+template <class T, int NW, int NX>
+void gemv_rows(const GemmArgs& g, const float* a, const T* const* w, int64_t i, int64_t j) {
+  const float* x[NX];
+  for (int r = 0; r < NX; ++r) x[r] = a + (i + r) * g.a.rs;
+  float out[NX * NW];
+  dot_block<T, NW, NX>(x, w, g.k, out);
+  for (int r = 0; r < NX; ++r)
+    for (int t = 0; t < NW; ++t)
+      g.c[(i + r) * g.ldc + j + t] = out[r * NW + t] + (g.bias ? g.bias[j + t] : 0.0f);
+}
+
 template <class T, int NW>
 void gemv_columns_step(const GemmArgs& g, const float* a, const T* b, int64_t j) {
   const T* w[NW];
   for (int t = 0; t < NW; ++t) w[t] = b + (j + t) * g.b.cs;
-  float out[2 * NW];
   int64_t i = 0;
-  for (; i + 2 <= g.m; i += 2) {
-    const float* x[2] = {a + i * g.a.rs, a + (i + 1) * g.a.rs};
-    dot_block<T, NW, 2>(x, w, g.k, out);
-    for (int r = 0; r < 2; ++r)
-      for (int t = 0; t < NW; ++t)
-        g.c[(i + r) * g.ldc + j + t] = out[r * NW + t] + (g.bias ? g.bias[j + t] : 0.0f);
+  for (; i + kGemvRows <= g.m; i += kGemvRows) gemv_rows<T, NW, kGemvRows>(g, a, w, i, j);
+  if (kGemvRows > 2 && i + 2 <= g.m) {
+    gemv_rows<T, NW, 2>(g, a, w, i, j);
+    i += 2;
   }
-  if (i < g.m) {
-    const float* x[1] = {a + i * g.a.rs};
-    dot_block<T, NW, 1>(x, w, g.k, out);
-    for (int t = 0; t < NW; ++t) g.c[i * g.ldc + j + t] = out[t] + (g.bias ? g.bias[j + t] : 0.0f);
-  }
+  if (i < g.m) gemv_rows<T, NW, 1>(g, a, w, i, j);
 }
 
 // Columns [n_begin, n_end) of every row.

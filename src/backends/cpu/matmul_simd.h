@@ -35,6 +35,8 @@ struct MatmulKernels {
   // The same two on the calling thread only, for callers that split the work themselves.
   void (*gemm_serial)(const GemmArgs& args);
   void (*gemv_serial)(const GemmArgs& args);
+  // Up to this many rows of a, GEMV beats GEMM (it reads the weights once, GEMM also packs them).
+  int64_t gemv_max_rows;
 };
 
 namespace avx2 {
