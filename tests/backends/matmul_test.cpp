@@ -12,6 +12,7 @@
 #include "backends/cpu/matmul_simd.h"
 #include "core/cpu_features.h"
 #include "core/quant/quant.h"
+#include "core/thread_pool.h"
 
 namespace wick {
 namespace {
@@ -240,6 +241,22 @@ TEST(MatmulFast, MatchesReferenceForEveryDtypeAndLayout) {
   const Tensor a = random_tensor({2, 1, 9, 33}, 24), b = random_tensor({3, 33, 40}, 25);
   auto [f, r] = fast_and_reference([&] { return matmul(a, b); });
   expect_fast_matches(f, r, 2e-5, 1e-4, "broadcast batch");
+}
+
+// Many small products (attention heads): the batch is split over threads, each product serial.
+TEST(MatmulFast, ManySmallHeadsMatchReference) {
+  ThreadPool::set_global_threads(2);
+  for (DType dt : {DType::kF32, DType::kBF16}) {
+    const double rel = dt == DType::kF32 ? 2e-5 : 2.0 / 256;
+    const Tensor q = random_tensor({3, 8, 1, 64}, 60, dt);                    // decode query
+    const Tensor kt = contiguous(random_tensor({3, 8, 37, 64}, 61, dt)).t();  // keys^T view
+    auto [f1, r1] = fast_and_reference([&] { return matmul(q, kt); });
+    expect_fast_matches(f1, r1, rel, 1e-4, fmt::format("{} q @ k^T", dtype_name(dt)));
+    const Tensor p = random_tensor({3, 8, 5, 37}, 62, dt);
+    const Tensor v = random_tensor({3, 8, 37, 64}, 63, dt);
+    auto [f2, r2] = fast_and_reference([&] { return matmul(p, v); });
+    expect_fast_matches(f2, r2, rel, 1e-4, fmt::format("{} p @ v", dtype_name(dt)));
+  }
 }
 
 TEST(LinearFast, MatchesReferenceFromDecodeToPrefill) {

@@ -5,6 +5,7 @@
 // runs) on CPUs without AVX2/FMA/F16C, for K == 0, and for inputs whose rows do not collapse
 // into one strided matrix.
 #include <algorithm>
+#include <array>
 #include <vector>
 
 #include "backend/kernel_table.h"
@@ -33,11 +34,21 @@ const char* element_ptr(const Tensor& t, int64_t offset_elems) {
          offset_elems * static_cast<int64_t>(dtype_info(t.dtype()).block_bytes);
 }
 
-void run_gemm(const MatmulKernels& k, const GemmArgs& g) {
-  const bool gemv_ok =
-      g.m <= k.gemv_max_rows && g.a.dtype == DType::kF32 && g.a.cs == 1 && g.b.rs == 1;
-  (gemv_ok ? k.gemv : k.gemm)(g);
+bool gemv_fits(const MatmulKernels& k, const GemmArgs& g) {
+  return g.m <= k.gemv_max_rows && g.a.dtype == DType::kF32 && g.a.cs == 1 && g.b.rs == 1;
 }
+
+void run_gemm(const MatmulKernels& k, const GemmArgs& g) {
+  (gemv_fits(k, g) ? k.gemv : k.gemm)(g);
+}
+
+void run_gemm_serial(const MatmulKernels& k, const GemmArgs& g) {
+  (gemv_fits(k, g) ? k.gemv_serial : k.gemm_serial)(g);
+}
+
+// Below this many multiply-adds per batch entry, threads split the batch (attention heads)
+// rather than each product's columns.
+constexpr int64_t kSmallProductMacs = int64_t{1} << 21;
 
 Shape leading(const Shape& s, int drop) {
   Shape r = s;
@@ -55,28 +66,41 @@ bool matmul_fast(const OpCall& call) {
   const int64_t m = out.shape()[r - 2], n = out.shape()[r - 1], k = a.shape()[r - 1];
   if (kernels == nullptr || k == 0) return false;
   if (out.numel() == 0) return true;
-  const bool f32_out = out.dtype() == DType::kF32;
-  std::vector<float> tmp(f32_out ? 0 : static_cast<size_t>(m * n));
   const Shape batch = leading(out.shape(), 2);
   const Shape sa = leading(a.strides(), 2), sb = leading(b.strides(), 2),
               so = leading(out.strides(), 2);
-  for_each_offsets<3>(
-      batch, {&sa, &sb, &so}, {a.offset(), b.offset(), out.offset()}, [&](const auto& off) {
-        GemmArgs g;
-        g.m = m;
-        g.n = n;
-        g.k = k;
-        g.a = {element_ptr(a, off[0]), a.dtype(), a.strides()[r - 2], a.strides()[r - 1]};
-        g.b = {element_ptr(b, off[1]), b.dtype(), b.strides()[r - 2], b.strides()[r - 1]};
-        g.c = f32_out ? static_cast<float*>(out.storage()->data()) + off[2] : tmp.data();
-        g.ldc = n;
-        run_gemm(*kernels, g);
-        if (f32_out) return;
-        auto* dst = static_cast<uint16_t*>(out.storage()->data()) + off[2];
-        const bool f16 = out.dtype() == DType::kF16;
-        for (size_t i = 0; i < tmp.size(); ++i)
-          dst[i] = f16 ? f32_to_f16(tmp[i]) : f32_to_bf16(tmp[i]);
-      });
+  std::vector<std::array<int64_t, 3>> offsets;
+  for_each_offsets<3>(batch, {&sa, &sb, &so}, {a.offset(), b.offset(), out.offset()},
+                      [&](const auto& off) { offsets.push_back(off); });
+  const bool f32_out = out.dtype() == DType::kF32;
+  // 16-bit outputs: computed into f32 scratch (one (M, N) slice per batch entry), rounded once.
+  std::vector<float> tmp(f32_out ? 0 : static_cast<size_t>(out.numel()));
+  const auto product = [&](size_t i, bool serial) {
+    const std::array<int64_t, 3>& off = offsets[i];
+    GemmArgs g;
+    g.m = m;
+    g.n = n;
+    g.k = k;
+    g.a = {element_ptr(a, off[0]), a.dtype(), a.strides()[r - 2], a.strides()[r - 1]};
+    g.b = {element_ptr(b, off[1]), b.dtype(), b.strides()[r - 2], b.strides()[r - 1]};
+    float* scratch = tmp.data() + static_cast<int64_t>(i) * m * n;
+    g.c = f32_out ? static_cast<float*>(out.storage()->data()) + off[2] : scratch;
+    g.ldc = n;
+    (serial ? run_gemm_serial : run_gemm)(*kernels, g);
+    if (f32_out) return;
+    auto* dst = static_cast<uint16_t*>(out.storage()->data()) + off[2];
+    const bool f16 = out.dtype() == DType::kF16;
+    for (int64_t j = 0; j < m * n; ++j)
+      dst[j] = f16 ? f32_to_f16(scratch[j]) : f32_to_bf16(scratch[j]);
+  };
+  if (offsets.size() > 1 && m * n * k < kSmallProductMacs) {
+    const int64_t grain = std::max<int64_t>(1, kSmallProductMacs / std::max<int64_t>(1, m * n * k));
+    parallel_for(static_cast<int64_t>(offsets.size()), grain, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) product(static_cast<size_t>(i), true);
+    });
+  } else {
+    for (size_t i = 0; i < offsets.size(); ++i) product(i, false);
+  }
   return true;
 }
 
