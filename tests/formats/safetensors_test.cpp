@@ -132,6 +132,13 @@ TEST(SafetensorsMalformed, OverlappingAndDuplicate) {
                      {"duplicate entry 'a'"});
 }
 
+// nlohmann::json parses and destroys without recursion, so a deep header is just a bad entry.
+TEST(SafetensorsMalformed, DeepNestingDoesNotOverflowTheStack) {
+  const size_t depth = 1000000;
+  const std::string header = R"({"a":)" + std::string(depth, '[') + std::string(depth, ']') + "}";
+  expect_parse_error(st_bytes(header, 0), {"tensor 'a'", "not an object"});
+}
+
 TEST(SafetensorsMalformed, EveryTruncationFailsCleanly) {
   const std::vector<uint8_t> full =
       st_bytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 8);

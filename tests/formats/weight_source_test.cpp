@@ -180,6 +180,22 @@ TEST(GgufWeightSource, QuantizedRowsArePermutedWhole) {
   EXPECT_EQ(bytes[3 * 34 + 33], 3);
 }
 
+// Found by gguf_fuzz: 2^40 rows of zero columns made the un-permutation loop 2^40 times, and
+// zero rows divided by zero.
+TEST(GgufWeightSource, EmptyRowsAreNotIterated) {
+  test::TempDir dir;
+  GgufWriter w;
+  w.add_string("general.architecture", "llama");
+  w.add_u32("llama.attention.head_count", 2);
+  const std::vector<int64_t> shape = {int64_t{1} << 40, 0}, no_rows = {0, 4};
+  w.add_tensor("blk.0.attn_q.weight", DType::kF32, shape, {});
+  w.add_tensor("blk.0.attn_k.weight", DType::kF32, no_rows, {});  // and zero rows: no 0 / 0
+  w.write(dir.file("empty.gguf"));
+  GgufWeightSource source(GgufFile::open(dir.file("empty.gguf")));
+  EXPECT_EQ(source.tensor("model.layers.0.self_attn.q_proj.weight").numel(), 0);
+  EXPECT_EQ(source.tensor("model.layers.0.self_attn.k_proj.weight").numel(), 0);
+}
+
 TEST(SafetensorsWeightSource, ZeroCopyViewsOutliveTheSource) {
   test::TempDir dir;
   const std::string header = R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},)"
