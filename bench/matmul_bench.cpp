@@ -49,6 +49,17 @@ void BM_Linear(benchmark::State& state, DType w_dtype) {
   state.SetLabel(cpu_features().has_avx512_set() ? "avx512" : "avx2");
 }
 
+// bf16 activations and bf16 weights: vdpbf16ps GEMM on CPUs with AVX512_BF16.
+void BM_LinearBf16Activations(benchmark::State& state) {
+  const int64_t m = state.range(0);
+  ThreadPool::set_global_threads(static_cast<int>(state.range(1)));
+  const Tensor x = random_tensor({m, kK}, 1, DType::kBF16);
+  const Tensor w = random_tensor({kN, kK}, 2, DType::kBF16);
+  for (auto _ : state) benchmark::DoNotOptimize(linear(x, w).raw_data());
+  set_counters(state, m, static_cast<double>(w.nbytes()));
+  state.SetLabel(cpu_features().avx512bf16 ? "avx512bf16" : "converting");
+}
+
 // matmul with b (K, N) row-major: the GEMM packs b's rows instead of w's.
 void BM_MatmulF32(benchmark::State& state) {
   const int64_t m = state.range(0);
@@ -133,6 +144,11 @@ BENCHMARK_CAPTURE(BM_Linear, q4_k, DType::kQ4_K)
 // Small batches (batched decode, short prompts): where GEMV hands over to the packed GEMM.
 BENCHMARK_CAPTURE(BM_Linear, f32_small_batch, DType::kF32)
     ->ArgsProduct({{4, 8, 9, 16, 32, 64, 128}, {1}})
+    ->ArgNames({"M", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_LinearBf16Activations)
+    ->ArgsProduct({{512}, {1, 2}})
     ->ArgNames({"M", "threads"})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);

@@ -385,6 +385,36 @@ TEST(MatmulSimdBuilds, GemmAndGemvMatchDouble) {
   }
 }
 
+// 16-bit operands on both sides (bf16 x bf16 takes vdpbf16ps on CPUs with AVX512_BF16 when K is
+// even; f16 and odd K the converting f32 path): products of 16-bit values are exact in f32, so
+// the same bound as f32 applies against double on the rounded values.
+TEST(MatmulSimdBuilds, SixteenBitGemmMatchesDouble) {
+  const auto builds = runnable_builds();
+  if (builds.empty()) GTEST_SKIP() << "CPU lacks AVX2/FMA/F16C";
+  std::vector<Mkn> shapes(std::begin(kShapes), std::end(kShapes));
+  shapes.push_back({197, 520, 2085});
+  shapes.push_back({40, 4, 33});
+  for (const auto& [name, kernels] : builds)
+    for (DType dt : {DType::kBF16, DType::kF16})
+      for (const Mkn& s : shapes) {
+        const Tensor a = random_tensor({s.m, s.k}, 43, dt), w = random_tensor({s.n, s.k}, 44, dt);
+        const Expected e =
+            double_linear(a.to_float_vector(), w.to_float_vector(), {}, s.m, s.k, s.n);
+        std::vector<float> c(static_cast<size_t>(s.m * s.n), NAN);
+        cpu::GemmArgs g;
+        g.m = s.m;
+        g.n = s.n;
+        g.k = s.k;
+        g.a = {a.raw_data(), dt, s.k, 1};
+        g.b = {w.raw_data(), dt, 1, s.k};
+        g.c = c.data();
+        g.ldc = s.n;
+        kernels->gemm(g);
+        expect_close(c, e, 2e-7 * static_cast<double>(s.k), 0,
+                     fmt::format("{} {} gemm {}x{}x{}", name, dtype_name(dt), s.m, s.k, s.n));
+      }
+}
+
 TEST(CpuFeatures, AgreesWithCompilerCpuid) {
   const CpuFeatures f = detect_cpu_features(false);
   __builtin_cpu_init();

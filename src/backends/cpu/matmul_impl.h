@@ -15,6 +15,7 @@
 
 #include "backends/cpu/matmul_simd.h"
 #include "backends/cpu/simd_vec_impl.h"
+#include "core/cpu_features.h"
 #include "core/half.h"
 #include "core/thread_pool.h"
 
@@ -163,24 +164,9 @@ void pack_panels(const T* base, int64_t rs, int64_t cs, int64_t r0, int64_t rows
   }
 }
 
-// c (MRV x nr, row stride ldc) = or += packed A panel (kc x kMr) @ packed B panel (kc x kNr).
+// c (MRV x nr) = or += the accumulator tile (two vectors per row).
 template <int MRV>
-void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
-                  bool accumulate, int nr) {
-  Vec::R acc0[MRV], acc1[MRV];
-#pragma GCC unroll 16
-  for (int i = 0; i < MRV; ++i) acc0[i] = acc1[i] = Vec::zero();
-  for (int64_t k = 0; k < kc; ++k) {
-    const Vec::R b0 = Vec::load(pb), b1 = Vec::load(pb + kW);
-#pragma GCC unroll 16
-    for (int i = 0; i < MRV; ++i) {
-      const Vec::R a = Vec::set1(pa[i]);
-      acc0[i] = Vec::fma(a, b0, acc0[i]);
-      acc1[i] = Vec::fma(a, b1, acc1[i]);
-    }
-    pa += kMr;
-    pb += kNr;
-  }
+inline void store_tile(Vec::R* acc0, Vec::R* acc1, float* c, int64_t ldc, bool accumulate, int nr) {
   const int n0 = std::min(nr, kW), n1 = nr - kW;
 #pragma GCC unroll 16
   for (int i = 0; i < MRV; ++i) {
@@ -203,6 +189,27 @@ void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_
   }
 }
 
+// c (MRV x nr, row stride ldc) = or += packed A panel (kc x kMr) @ packed B panel (kc x kNr).
+template <int MRV>
+void micro_kernel(int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                  bool accumulate, int nr) {
+  Vec::R acc0[MRV], acc1[MRV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MRV; ++i) acc0[i] = acc1[i] = Vec::zero();
+  for (int64_t k = 0; k < kc; ++k) {
+    const Vec::R b0 = Vec::load(pb), b1 = Vec::load(pb + kW);
+#pragma GCC unroll 16
+    for (int i = 0; i < MRV; ++i) {
+      const Vec::R a = Vec::set1(pa[i]);
+      acc0[i] = Vec::fma(a, b0, acc0[i]);
+      acc1[i] = Vec::fma(a, b1, acc1[i]);
+    }
+    pa += kMr;
+    pb += kNr;
+  }
+  store_tile<MRV>(acc0, acc1, c, ldc, accumulate, nr);
+}
+
 using MicroKernelFn = void (*)(int64_t, const float*, const float*, float*, int64_t, bool, int);
 
 template <int... I>
@@ -212,13 +219,100 @@ constexpr std::array<MicroKernelFn, sizeof...(I)> micro_kernel_table(
 }
 constexpr auto kMicroKernels = micro_kernel_table(std::make_integer_sequence<int, kMr>{});
 
+void add_bias(const GemmArgs& g, int64_t n_begin, int64_t n_end) {
+  if (g.bias == nullptr) return;
+  for (int64_t i = 0; i < g.m; ++i)
+    for (int64_t j = n_begin; j < n_end; ++j) g.c[i * g.ldc + j] += g.bias[j];
+}
+
 struct PackBuffers {
   std::vector<float> a, b;
 };
 
+#if defined(__AVX512BF16__)
+// bf16 x bf16 with AVX512_BF16: panels hold k-pairs of bf16 as 32-bit lanes, and vdpbf16ps adds
+// both products of a pair into the f32 accumulators (products of bf16 values are exact in f32, so
+// only the summation order differs from the f32 path). Used when both operands are k-contiguous
+// bf16 with even K, where packing is the same 8x8 transpose on 32-bit pairs.
+template <int MRV>
+void micro_kernel_bf16(int64_t kpairs, const uint32_t* pa, const uint32_t* pb, float* c,
+                       int64_t ldc, bool accumulate, int nr) {
+  Vec::R acc0[MRV], acc1[MRV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MRV; ++i) acc0[i] = acc1[i] = Vec::zero();
+  for (int64_t p = 0; p < kpairs; ++p) {
+    const __m512bh b0 = (__m512bh)_mm512_loadu_si512(pb);
+    const __m512bh b1 = (__m512bh)_mm512_loadu_si512(pb + kW);
+#pragma GCC unroll 16
+    for (int i = 0; i < MRV; ++i) {
+      const __m512bh a = (__m512bh)_mm512_set1_epi32(static_cast<int>(pa[i]));
+      acc0[i] = _mm512_dpbf16_ps(acc0[i], a, b0);
+      acc1[i] = _mm512_dpbf16_ps(acc1[i], a, b1);
+    }
+    pa += kMr;
+    pb += kNr;
+  }
+  store_tile<MRV>(acc0, acc1, c, ldc, accumulate, nr);
+}
+
+using MicroKernelBf16Fn = void (*)(int64_t, const uint32_t*, const uint32_t*, float*, int64_t, bool,
+                                   int);
+template <int... I>
+constexpr std::array<MicroKernelBf16Fn, sizeof...(I)> micro_kernel_bf16_table(
+    std::integer_sequence<int, I...>) {
+  return {&micro_kernel_bf16<I + 1>...};
+}
+constexpr auto kMicroKernelsBf16 = micro_kernel_bf16_table(std::make_integer_sequence<int, kMr>{});
+
+bool bf16_dot_applies(const GemmArgs& g) {
+  const auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 4 == 0; };
+  return cpu_features().avx512bf16 && g.a.cs == 1 && g.b.rs == 1 && g.k % 2 == 0 &&
+         g.a.rs % 2 == 0 && g.b.cs % 2 == 0 && aligned(g.a.data) && aligned(g.b.data);
+}
+
+// gemm_columns for bf16 x bf16 (bf16_dot_applies): the same blocking over k-pairs.
+void gemm_columns_bf16(const GemmArgs& g, int64_t n_begin, int64_t n_end, float* buf_a,
+                       float* buf_b) {
+  // Rows of both operands as runs of 32-bit pairs, viewed as floats for the bit-exact transposes.
+  const float* a = static_cast<const float*>(g.a.data);
+  const float* b = static_cast<const float*>(g.b.data);
+  const int64_t a_rs = g.a.rs / 2, b_rs = g.b.cs / 2;
+  for (int64_t jc = n_begin; jc < n_end; jc += kNc) {
+    const int64_t nc = std::min(kNc, n_end - jc);
+    for (int64_t pc = 0; pc < g.k; pc += kKc) {
+      const int64_t kp = std::min(kKc, g.k - pc) / 2;
+      pack_panels(b, b_rs, 1, jc, nc, pc / 2, kp, kNr, buf_b);
+      for (int64_t ic = 0; ic < g.m; ic += kMc) {
+        const int64_t mc = std::min(kMc, g.m - ic);
+        pack_panels(a, a_rs, 1, ic, mc, pc / 2, kp, kMr, buf_a);
+        for (int64_t jr = 0; jr < nc; jr += kNr) {
+          const int nr = static_cast<int>(std::min<int64_t>(kNr, nc - jr));
+          for (int64_t ir = 0; ir < mc; ir += kMr) {
+            const int mr = static_cast<int>(std::min<int64_t>(kMr, mc - ir));
+            kMicroKernelsBf16[static_cast<size_t>(mr - 1)](
+                kp, reinterpret_cast<const uint32_t*>(buf_a + ir * kp),
+                reinterpret_cast<const uint32_t*>(buf_b + jr * kp),
+                g.c + (ic + ir) * g.ldc + jc + jr, g.ldc, pc > 0, nr);
+          }
+        }
+      }
+    }
+  }
+}
+#endif
+
 // One thread's share: columns [n_begin, n_end) of C.
 template <class TA, class TB>
 void gemm_columns(const GemmArgs& g, int64_t n_begin, int64_t n_end, PackBuffers& buf) {
+#if defined(__AVX512BF16__)
+  if constexpr (std::is_same_v<TA, bf16_t> && std::is_same_v<TB, bf16_t>) {
+    if (bf16_dot_applies(g)) {
+      gemm_columns_bf16(g, n_begin, n_end, buf.a.data(), buf.b.data());
+      add_bias(g, n_begin, n_end);
+      return;
+    }
+  }
+#endif
   const TA* a = static_cast<const TA*>(g.a.data);
   const TB* b = static_cast<const TB*>(g.b.data);
   for (int64_t jc = n_begin; jc < n_end; jc += kNc) {
@@ -242,9 +336,7 @@ void gemm_columns(const GemmArgs& g, int64_t n_begin, int64_t n_end, PackBuffers
       }
     }
   }
-  if (g.bias != nullptr)
-    for (int64_t i = 0; i < g.m; ++i)
-      for (int64_t j = n_begin; j < n_end; ++j) g.c[i * g.ldc + j] += g.bias[j];
+  add_bias(g, n_begin, n_end);
 }
 
 template <class TA, class TB>
