@@ -71,12 +71,22 @@ bool is_int(DType dt) {
 
 std::vector<CaseSpec> binary_cases() {
   std::vector<CaseSpec> out;
-  const Shape shapes[] = {{7}, {3, 5}, {2, 3, 17}, {1, 1}};
+  struct B {
+    Shape shape;
+    Layout la, lb;
+  };
+  // Strided views, plus contiguous odd sizes and a broadcast scalar for SIMD paths and tails.
+  const B shapes[] = {{{7}, Layout::kContiguous, Layout::kBroadcast},
+                      {{3, 5}, Layout::kTransposed, Layout::kContiguous},
+                      {{2, 3, 17}, Layout::kNarrowed, Layout::kTransposed},
+                      {{1, 1}, Layout::kBroadcast, Layout::kNarrowed},
+                      {{2, 131}, Layout::kContiguous, Layout::kContiguous},
+                      {{1000}, Layout::kContiguous, Layout::kBroadcast}};
   for (Op op : {Op::kAdd, Op::kSub, Op::kMul, Op::kDiv, Op::kMaximum, Op::kMinimum})
     for (DType dt : {DType::kF32, DType::kF16, DType::kBF16, DType::kI32, DType::kI64})
-      for (size_t si = 0; si < std::size(shapes); ++si) {
-        const Shape shape = shapes[si];
-        const Layout la = kAllLayouts[si % 4], lb = kAllLayouts[(si + 3) % 4];
+      for (const B& bs : shapes) {
+        const Shape shape = bs.shape;
+        const Layout la = bs.la, lb = bs.lb;
         const std::string detail = std::string(dtype_name(dt)) + "_" + shape_tag(shape) + "_" +
                                    layout_name(la) + "_" + layout_name(lb);
         out.push_back(spec(op, detail, [=](Rng& rng) {
@@ -101,6 +111,16 @@ std::vector<CaseSpec> binary_cases() {
   return out;
 }
 
+struct ShapeLayout {
+  Shape shape;
+  Layout layout;
+};
+// Contiguous sizes that leave SIMD tails, and strided views.
+const ShapeLayout kUnaryShapes[] = {{{67}, Layout::kContiguous},
+                                    {{1, 1031}, Layout::kContiguous},
+                                    {{5, 9}, Layout::kTransposed},
+                                    {{5, 9}, Layout::kNarrowed}};
+
 std::vector<CaseSpec> unary_cases() {
   std::vector<CaseSpec> out;
   const Op float_ops[] = {Op::kNeg,  Op::kExp,     Op::kLog,  Op::kSqrt,    Op::kRsqrt,
@@ -108,10 +128,11 @@ std::vector<CaseSpec> unary_cases() {
                           Op::kRelu, Op::kAbs,     Op::kSqr};
   for (Op op : float_ops)
     for (DType dt : {DType::kF32, DType::kF16, DType::kBF16, DType::kI32, DType::kI64})
-      for (Layout layout : {Layout::kContiguous, Layout::kTransposed, Layout::kNarrowed}) {
+      for (const ShapeLayout& sl : kUnaryShapes) {
+        const Shape shape = sl.shape;
+        const Layout layout = sl.layout;
         const bool int_ok = op == Op::kNeg || op == Op::kAbs || op == Op::kSqr || op == Op::kRelu;
         if (is_int(dt) && (!int_ok || layout == Layout::kNarrowed)) continue;
-        const Shape shape = layout == Layout::kContiguous ? Shape{67} : Shape{5, 9};
         const std::string detail =
             std::string(dtype_name(dt)) + "_" + shape_tag(shape) + "_" + layout_name(layout);
         out.push_back(spec(op, detail, [=](Rng& rng) {

@@ -102,6 +102,7 @@ const ShapeDim kRowShapes[] = {
     {{1, 1}, -1, Layout::kContiguous},   {{3, 7}, -1, Layout::kTransposed},
     {{2, 3, 33}, -1, Layout::kNarrowed}, {{4, 64}, -1, Layout::kBroadcast},
     {{5, 128}, -1, Layout::kContiguous}, {{2, 257}, -1, Layout::kNarrowed},
+    {{3, 19}, -1, Layout::kContiguous},  {{2, 1001}, -1, Layout::kContiguous},
 };
 
 std::string row_detail(DType dt, const ShapeDim& s) {
