@@ -88,6 +88,24 @@ __device__ __forceinline__ Offsets<N> offsets_of(int64_t i, const Dims& dims, co
   Offsets<N> r;
 #pragma unroll
   for (int t = 0; t < N; ++t) r.off[t] = views[t].offset;
+  if (dims.rank == 1) {  // the common case after coalescing: no division at all
+#pragma unroll
+    for (int t = 0; t < N; ++t) r.off[t] += i * views[t].strides[0];
+    return r;
+  }
+  if (i < (int64_t{1} << 31)) {
+    // 32-bit division is several times cheaper than 64-bit; offsets stay 64-bit. An extent
+    // beyond 32 bits is clamped: with i < 2^31 its coordinate is i's remainder either way.
+    uint32_t rest = static_cast<uint32_t>(i);
+    for (int d = dims.rank - 1; d >= 0 && rest != 0; --d) {
+      const auto extent = static_cast<uint32_t>(dims.shape[d] < (int64_t{1} << 32) ? dims.shape[d] : 0xffffffffu);
+      const uint32_t c = rest % extent;
+      rest /= extent;
+#pragma unroll
+      for (int t = 0; t < N; ++t) r.off[t] += int64_t{c} * views[t].strides[d];
+    }
+    return r;
+  }
   for (int d = dims.rank - 1; d >= 0; --d) {
     const int64_t extent = dims.shape[d];
     const int64_t c = i % extent;

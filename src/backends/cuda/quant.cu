@@ -168,6 +168,26 @@ constexpr int64_t row_bytes(int64_t d) {
   return d / Format<Q>::kValues * Format<Q>::kBytes;
 }
 
+// Writes 32 decoded values with 16-byte stores when dst is aligned (it is for fresh tensors):
+// one thread's unit is 64 or 128 contiguous bytes, and scalar 2-byte stores would cost a
+// memory transaction each.
+template <class T>
+__device__ __forceinline__ void store_unit(T* dst, const float* v) {
+  if ((reinterpret_cast<uintptr_t>(dst) & 15) != 0) {
+#pragma unroll
+    for (int j = 0; j < 32; ++j) store(dst[j], v[j]);
+    return;
+  }
+  constexpr int kPerVec = 16 / sizeof(T);
+#pragma unroll
+  for (int q = 0; q < 32 / kPerVec; ++q) {
+    alignas(16) T tmp[kPerVec];
+#pragma unroll
+    for (int j = 0; j < kPerVec; ++j) store(tmp[j], v[q * kPerVec + j]);
+    reinterpret_cast<uint4*>(dst)[q] = *reinterpret_cast<const uint4*>(tmp);
+  }
+}
+
 // One thread per unit of 32 values; out (rows, d) contiguous.
 template <QType Q, class T>
 __global__ void dequantize_kernel(const uint8_t* blocks, int64_t rows, int64_t d, T* out) {
@@ -177,9 +197,7 @@ __global__ void dequantize_kernel(const uint8_t* blocks, int64_t rows, int64_t d
     const int64_t r = i / units_per_row, u = i % units_per_row;
     float v[32];
     decode_unit<Q>(blocks + r * row_bytes<Q>(d), u, v);
-    T* dst = out + r * d + u * 32;
-#pragma unroll
-    for (int j = 0; j < 32; ++j) store(dst[j], v[j]);
+    store_unit(out + r * d + u * 32, v);
   }
 }
 
@@ -206,36 +224,58 @@ __global__ void dequantize_rows_kernel(const uint8_t* blocks, int64_t d, int64_t
   }
 }
 
-// acc (m, n) = x (m, k) @ w (n, k)^T. One warp per weight row; lane l decodes units l, l + 32..
-// so the warp streams the row once and reuses each decoded unit for all m rows of x.
+// acc (m, n) = x (m, k) @ w (n, k)^T for m <= kGemvMaxRows (decode). A block of kWarps warps
+// owns kWarps * kColsPerWarp consecutive weight rows and walks k in chunks of 32 units: the
+// chunk of x is staged once in shared memory for all of them (x is read from L2 once per block,
+// not once per weight row), and lane l decodes unit l of the chunk for each of its warp's rows.
+// So the weight streams from memory exactly once, in whole 32-unit runs per row.
+constexpr int kWarps = 8, kColsPerWarp = 2, kChunkUnits = 32;
+
 template <QType Q>
-__global__ void qgemv_kernel(const uint8_t* w, int64_t n, int64_t k, const float* x, int m,
-                             float* acc) {
-  const int64_t col = blockIdx.x * int64_t{blockDim.x / 32} + threadIdx.x / 32;
-  const int lane = threadIdx.x % 32;
-  if (col >= n) return;
-  const uint8_t* row = w + col * row_bytes<Q>(k);
-  float sum[kGemvMaxRows] = {};
-  for (int64_t u = lane; u < k / 32; u += 32) {
-    float v[32];
-    decode_unit<Q>(row, u, v);
+__global__ void __launch_bounds__(kWarps * 32) qgemv_kernel(const uint8_t* w, int64_t n, int64_t k,
+                                                            const float* x, int m, float* acc) {
+  // x chunk, one padded row of 33 floats per unit so lanes reading "their" unit hit distinct banks.
+  __shared__ float xs[kGemvMaxRows][kChunkUnits * 33];
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int64_t col0 = (blockIdx.x * int64_t{kWarps} + warp) * kColsPerWarp;
+  const int64_t units = k / 32, rb = row_bytes<Q>(k);
+  float sum[kGemvMaxRows][kColsPerWarp] = {};
+  for (int64_t u0 = 0; u0 < units; u0 += kChunkUnits) {
+    const int cu = static_cast<int>(units - u0 < kChunkUnits ? units - u0 : kChunkUnits);
+    for (int i = threadIdx.x; i < m * cu * 32; i += blockDim.x) {
+      const int r = i / (cu * 32), e = i % (cu * 32);
+      xs[r][(e / 32) * 33 + e % 32] = x[r * k + u0 * 32 + e];
+    }
+    __syncthreads();
+    if (lane < cu) {
+#pragma unroll
+      for (int c = 0; c < kColsPerWarp; ++c) {
+        const int64_t col = col0 + c;
+        if (col >= n) break;
+        float v[32];
+        decode_unit<Q>(w + col * rb, u0 + lane, v);
+#pragma unroll
+        for (int r = 0; r < kGemvMaxRows; ++r) {
+          if (r >= m) break;
+          const float* xr = &xs[r][lane * 33];
+          float s = 0.0f;
+#pragma unroll
+          for (int j = 0; j < 32; ++j) s += v[j] * xr[j];
+          sum[r][c] += s;
+        }
+      }
+    }
+    __syncthreads();
+  }
+#pragma unroll
+  for (int c = 0; c < kColsPerWarp; ++c) {
 #pragma unroll
     for (int r = 0; r < kGemvMaxRows; ++r) {
       if (r >= m) break;
-      const float4* xs = reinterpret_cast<const float4*>(x + r * k + u * 32);
-#pragma unroll
-      for (int q = 0; q < 8; ++q) {
-        const float4 xv = xs[q];
-        sum[r] += v[4 * q] * xv.x + v[4 * q + 1] * xv.y + v[4 * q + 2] * xv.z + v[4 * q + 3] * xv.w;
-      }
+      float s = sum[r][c];
+      for (int off = 16; off > 0; off /= 2) s += __shfl_down_sync(0xffffffffu, s, off);
+      if (lane == 0 && col0 + c < n) acc[r * n + col0 + c] = s;
     }
-  }
-#pragma unroll
-  for (int r = 0; r < kGemvMaxRows; ++r) {
-    if (r >= m) break;
-    float s = sum[r];
-    for (int off = 16; off > 0; off /= 2) s += __shfl_down_sync(0xffffffffu, s, off);
-    if (lane == 0) acc[r * n + col] = s;
   }
 }
 
@@ -303,8 +343,8 @@ void launch_dequantize_rows(cudaStream_t s, QType q, const void* blocks, int64_t
 void launch_qgemv(cudaStream_t s, QType q, const void* w, int64_t n, int64_t k, const float* x,
                   int64_t m, float* acc) {
   if (n == 0 || m == 0) return;
-  constexpr int kWarps = 4;
-  const auto blocks = static_cast<unsigned>((n + kWarps - 1) / kWarps);
+  constexpr int kCols = kWarps * kColsPerWarp;
+  const auto blocks = static_cast<unsigned>((n + kCols - 1) / kCols);
   dispatch_qtype(q, [&]<QType Q>() {
     qgemv_kernel<Q><<<blocks, kWarps * 32, 0, s>>>(static_cast<const uint8_t*>(w), n, k, x,
                                                    static_cast<int>(m), acc);
