@@ -23,9 +23,10 @@ class ChatTemplate {
   // template variables (e.g. {"enable_thinking": false}). Keys keep their order with
   // ordered_json, as Python dicts do; nlohmann::json sorts them.
   // Throws wick::Error (kInvalidArgument) when the template raises or exceeds a limit.
-  std::string render(const nlohmann::ordered_json& messages, bool add_generation_prompt,
-                     const nlohmann::ordered_json& tools = nullptr,
-                     const nlohmann::ordered_json& extra_context = nlohmann::ordered_json::object()) const;
+  std::string render(
+      const nlohmann::ordered_json& messages, bool add_generation_prompt,
+      const nlohmann::ordered_json& tools = nullptr,
+      const nlohmann::ordered_json& extra_context = nlohmann::ordered_json::object()) const;
   std::string render(const nlohmann::json& messages, bool add_generation_prompt,
                      const nlohmann::json& tools = nullptr,
                      const nlohmann::json& extra_context = nlohmann::json::object()) const;

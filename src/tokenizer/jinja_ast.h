@@ -11,23 +11,23 @@
 namespace wick::jinja {
 
 enum class ExprKind {
-  kLiteral,   // value
-  kName,      // name
-  kList,      // children
-  kTuple,     // children
-  kDict,      // children: key, value, key, value...
-  kGetAttr,   // children[0].name
-  kGetItem,   // children[0][children[1]]
-  kSlice,     // children: start, stop, step (null when absent)
-  kCall,      // children[0](children[1..], kwargs)
-  kFilter,    // name(children[0], children[1..], kwargs)
-  kTest,      // children[0] is name(children[1..]); `negated` for `is not`
-  kNot,       // not children[0]
-  kNeg,       // -children[0]
-  kPos,       // +children[0]
-  kBinary,    // children[0] name children[1]: + - * / // % **
-  kConcat,    // children joined by ~
-  kCompare,   // children[0] ops[0] children[1] ops[1] children[2] ...
+  kLiteral,  // value
+  kName,     // name
+  kList,     // children
+  kTuple,    // children
+  kDict,     // children: key, value, key, value...
+  kGetAttr,  // children[0].name
+  kGetItem,  // children[0][children[1]]
+  kSlice,    // children: start, stop, step (null when absent)
+  kCall,     // children[0](children[1..], kwargs)
+  kFilter,   // name(children[0], children[1..], kwargs)
+  kTest,     // children[0] is name(children[1..]); `negated` for `is not`
+  kNot,      // not children[0]
+  kNeg,      // -children[0]
+  kPos,      // +children[0]
+  kBinary,   // children[0] name children[1]: + - * / // % **
+  kConcat,   // children joined by ~
+  kCompare,  // children[0] ops[0] children[1] ops[1] children[2] ...
   kAnd,
   kOr,
   kCondExpr,  // children: then, condition, else (null when absent)
@@ -59,7 +59,7 @@ enum class StmtKind {
   kFilterBlock,  // filter applied to rendered bodies[0]
   kBreak,
   kContinue,
-  kGeneration,   // transformers' {% generation %}: renders bodies[0] unchanged
+  kGeneration,  // transformers' {% generation %}: renders bodies[0] unchanged
 };
 
 struct Stmt;
@@ -71,8 +71,8 @@ struct Stmt {
   size_t offset = 0;
   std::string text;  // kText; kMacro name; kSet namespace attribute
   std::vector<std::string> targets;
-  ExprPtr expr;      // value, iterable, call or filter chain
-  ExprPtr filter;    // kFor condition; kSetBlock filter chain
+  ExprPtr expr;    // value, iterable, call or filter chain
+  ExprPtr filter;  // kFor condition; kSetBlock filter chain
   std::vector<ExprPtr> conds;
   std::vector<Body> bodies;
   std::vector<std::string> params;  // macro / call-block parameters

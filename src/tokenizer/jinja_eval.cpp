@@ -37,13 +37,17 @@ std::pair<double, double> py_divmod(double x, double y) {
   return {floordiv, mod};
 }
 
-int64_t int_of(const Value& v) { return v.kind == Kind::kBool ? (v.b ? 1 : 0) : v.i; }
+int64_t int_of(const Value& v) {
+  return v.kind == Kind::kBool ? (v.b ? 1 : 0) : v.i;
+}
 
 // Python's `'%s %d' % args` for the conversions templates use.
 std::string percent_format(Interpreter& in, const std::string& fmt, const Value& args) {
   std::vector<Value> items;
-  if (args.is_list() && args.list->is_tuple) items = args.list->items;
-  else items.push_back(args);
+  if (args.is_list() && args.list->is_tuple)
+    items = args.list->items;
+  else
+    items.push_back(args);
   size_t next = 0;
   std::string out;
   for (size_t k = 0; k < fmt.size(); ++k) {
@@ -59,11 +63,14 @@ std::string percent_format(Interpreter& in, const std::string& fmt, const Value&
     }
     if (next >= items.size()) in.runtime_error("not enough arguments for format string");
     const Value& v = items[next++];
-    if (c == 's') out += to_str(v);
-    else if (c == 'r') out += repr(v);
+    if (c == 's')
+      out += to_str(v);
+    else if (c == 'r')
+      out += repr(v);
     else if ((c == 'd' || c == 'i') && v.is_number())
       out += std::to_string(v.kind == Kind::kFloat ? static_cast<int64_t>(v.f) : int_of(v));
-    else in.runtime_error(std::string("unsupported format character '") + c + "'");
+    else
+      in.runtime_error(std::string("unsupported format character '") + c + "'");
   }
   if (next < items.size()) in.runtime_error("not all arguments converted during string formatting");
   return out;
@@ -74,8 +81,10 @@ std::string percent_format(Interpreter& in, const std::string& fmt, const Value&
 Value Interpreter::eval(const Expr& e) {
   step();
   switch (e.kind) {
-    case ExprKind::kLiteral: return e.value;
-    case ExprKind::kName: return lookup(e.name);
+    case ExprKind::kLiteral:
+      return e.value;
+    case ExprKind::kName:
+      return lookup(e.name);
     case ExprKind::kList:
     case ExprKind::kTuple: {
       Value v = Value::new_list({}, e.kind == ExprKind::kTuple);
@@ -90,14 +99,17 @@ Value Interpreter::eval(const Expr& e) {
       }
       return v;
     }
-    case ExprKind::kGetAttr: return getattr(eval(*e.children[0]), e.name);
+    case ExprKind::kGetAttr:
+      return getattr(eval(*e.children[0]), e.name);
     case ExprKind::kGetItem: {
       Value obj = eval(*e.children[0]);
       if (e.children[1]->kind == ExprKind::kSlice) return eval_slice(obj, *e.children[1]);
       return getitem(obj, eval(*e.children[1]));
     }
-    case ExprKind::kSlice: runtime_error("slice outside of a subscript");
-    case ExprKind::kCall: return eval_call(e);
+    case ExprKind::kSlice:
+      runtime_error("slice outside of a subscript");
+    case ExprKind::kCall:
+      return eval_call(e);
     case ExprKind::kFilter: {
       Value input = eval(*e.children[0]);
       CallArgs args;
@@ -110,14 +122,15 @@ Value Interpreter::eval(const Expr& e) {
       eval_args(e, 1, args);
       return Value::boolean(test(e.name, input, args) != e.negated);
     }
-    case ExprKind::kNot: return Value::boolean(!truthy(eval(*e.children[0])));
+    case ExprKind::kNot:
+      return Value::boolean(!truthy(eval(*e.children[0])));
     case ExprKind::kNeg:
     case ExprKind::kPos: {
       Value v = eval(*e.children[0]);
       if (v.is_undefined()) undefined_error(v);
-      if (!v.is_number()) runtime_error(std::string("bad operand type for unary ") +
-                                        (e.kind == ExprKind::kNeg ? "-" : "+") + ": '" +
-                                        v.type_name() + "'");
+      if (!v.is_number())
+        runtime_error(std::string("bad operand type for unary ") +
+                      (e.kind == ExprKind::kNeg ? "-" : "+") + ": '" + v.type_name() + "'");
       if (e.kind == ExprKind::kPos) return v.kind == Kind::kBool ? Value::integer(int_of(v)) : v;
       if (v.kind == Kind::kFloat) return Value::number(-v.f);
       if (int_of(v) == INT64_MIN) runtime_error("integer overflow");
@@ -133,7 +146,8 @@ Value Interpreter::eval(const Expr& e) {
       }
       return Value::string(std::move(s));
     }
-    case ExprKind::kCompare: return eval_compare(e);
+    case ExprKind::kCompare:
+      return eval_compare(e);
     case ExprKind::kAnd: {
       Value a = eval(*e.children[0]);
       return truthy(a) ? eval(*e.children[1]) : a;
@@ -145,14 +159,16 @@ Value Interpreter::eval(const Expr& e) {
     case ExprKind::kCondExpr:
       if (truthy(eval(*e.children[1]))) return eval(*e.children[0]);
       if (e.children[2]) return eval(*e.children[2]);
-      return Value::undefined("the inline if-expression evaluated to false and no else section "
-                              "was defined");
+      return Value::undefined(
+          "the inline if-expression evaluated to false and no else section "
+          "was defined");
   }
   return Value::undefined();
 }
 
 void Interpreter::eval_args(const Expr& e, size_t first_child, CallArgs& args) {
-  for (size_t k = first_child; k < e.children.size(); ++k) args.positional.push_back(eval(*e.children[k]));
+  for (size_t k = first_child; k < e.children.size(); ++k)
+    args.positional.push_back(eval(*e.children[k]));
   for (const auto& [name, x] : e.kwargs) args.keyword.emplace_back(name, eval(*x));
 }
 
@@ -165,7 +181,8 @@ Value Interpreter::eval_call(const Expr& e) {
 
 Value Interpreter::call(const Value& fn, CallArgs& args) {
   if (fn.is_undefined()) undefined_error(fn);
-  if (fn.kind != Kind::kCallable) runtime_error(std::string("'") + fn.type_name() + "' object is not callable");
+  if (fn.kind != Kind::kCallable)
+    runtime_error(std::string("'") + fn.type_name() + "' object is not callable");
   return fn.fn->fn(*this, args);
 }
 
@@ -219,7 +236,8 @@ Value Interpreter::eval_binary(const std::string& op, const Value& a, const Valu
         }
         return Value::integer(result);
       }
-      if (x == 0.0 && y < 0) runtime_error("ZeroDivisionError: 0.0 cannot be raised to a negative power");
+      if (x == 0.0 && y < 0)
+        runtime_error("ZeroDivisionError: 0.0 cannot be raised to a negative power");
       return Value::number(std::pow(x, y));
     }
     return type_error();
@@ -256,7 +274,8 @@ Value Interpreter::eval_binary(const std::string& op, const Value& a, const Valu
       return Value::string(std::move(s));
     }
     std::vector<Value> items;
-    for (int64_t k = 0; k < n; ++k) items.insert(items.end(), seq.list->items.begin(), seq.list->items.end());
+    for (int64_t k = 0; k < n; ++k)
+      items.insert(items.end(), seq.list->items.begin(), seq.list->items.end());
     return Value::new_list(std::move(items), seq.list->is_tuple);
   }
   if (op == "%" && a.is_string()) return Value::string(percent_format(*this, a.s, b));
@@ -276,11 +295,14 @@ static bool contains(Interpreter& in, const Value& container, const Value& item)
       return false;
     case Kind::kDict:
       if (container.dict->tag != DictTag::kPlain)
-        in.runtime_error(std::string("argument of type '") + container.type_name() + "' is not iterable");
+        in.runtime_error(std::string("argument of type '") + container.type_name() +
+                         "' is not iterable");
       return container.dict->find(item) != nullptr;
-    case Kind::kUndefined: return false;
+    case Kind::kUndefined:
+      return false;
     default:
-      in.runtime_error(std::string("argument of type '") + container.type_name() + "' is not iterable");
+      in.runtime_error(std::string("argument of type '") + container.type_name() +
+                       "' is not iterable");
   }
 }
 
@@ -290,10 +312,14 @@ Value Interpreter::eval_compare(const Expr& e) {
     Value right = eval(*e.children[k + 1]);
     const std::string& op = e.ops[k];
     bool r;
-    if (op == "==") r = equals(left, right);
-    else if (op == "!=") r = !equals(left, right);
-    else if (op == "in") r = contains(*this, right, left);
-    else if (op == "notin") r = !contains(*this, right, left);
+    if (op == "==")
+      r = equals(left, right);
+    else if (op == "!=")
+      r = !equals(left, right);
+    else if (op == "in")
+      r = contains(*this, right, left);
+    else if (op == "notin")
+      r = !contains(*this, right, left);
     else {
       if (left.is_undefined()) undefined_error(left);
       if (right.is_undefined()) undefined_error(right);
@@ -315,7 +341,8 @@ Value Interpreter::eval_compare(const Expr& e) {
 Value Interpreter::eval_slice(const Value& obj, const Expr& slice) {
   if (obj.is_undefined()) undefined_error(obj);
   auto bound = [&](const ExprPtr& p) -> Value { return p ? eval(*p) : Value::none(); };
-  Value start = bound(slice.children[0]), stop = bound(slice.children[1]), stepv = bound(slice.children[2]);
+  Value start = bound(slice.children[0]), stop = bound(slice.children[1]),
+        stepv = bound(slice.children[2]);
   for (const Value* v : {&start, &stop, &stepv})
     if (!v->is_none() && !(v->is_number() && v->kind != Kind::kFloat))
       runtime_error("slice indices must be integers or None");
@@ -350,8 +377,10 @@ Value Interpreter::eval_slice(const Value& obj, const Expr& slice) {
   std::u32string out_text;
   std::vector<Value> out_items;
   for (int64_t k = lo; st > 0 ? k < hi : k > hi; k += st) {
-    if (items) out_items.push_back((*items)[static_cast<size_t>(k)]);
-    else out_text += text[static_cast<size_t>(k)];
+    if (items)
+      out_items.push_back((*items)[static_cast<size_t>(k)]);
+    else
+      out_text += text[static_cast<size_t>(k)];
   }
   if (items) return Value::new_list(std::move(out_items), obj.list->is_tuple);
   return Value::string(utf8_encode(out_text));
@@ -359,22 +388,26 @@ Value Interpreter::eval_slice(const Value& obj, const Expr& slice) {
 
 Value Interpreter::getattr(const Value& obj, const std::string& name) {
   switch (obj.kind) {
-    case Kind::kUndefined: undefined_error(obj);
+    case Kind::kUndefined:
+      undefined_error(obj);
     case Kind::kDict: {
       if (obj.dict->tag != DictTag::kPlain) {
         if (const Value* v = obj.dict->find(name)) return *v;
-        return Value::undefined(fmt::format("'{} object' has no attribute '{}'", obj.type_name(), name));
+        return Value::undefined(
+            fmt::format("'{} object' has no attribute '{}'", obj.type_name(), name));
       }
       Value m = builtin_method(*this, obj, name);
       if (!m.is_undefined()) return m;
       if (const Value* v = obj.dict->find(name)) return *v;
       return Value::undefined(fmt::format("'dict object' has no attribute '{}'", name));
     }
-    case Kind::kNone: return Value::undefined(fmt::format("'None' has no attribute '{}'", name));
+    case Kind::kNone:
+      return Value::undefined(fmt::format("'None' has no attribute '{}'", name));
     default: {
       Value m = builtin_method(*this, obj, name);
       if (!m.is_undefined()) return m;
-      return Value::undefined(fmt::format("'{} object' has no attribute '{}'", obj.type_name(), name));
+      return Value::undefined(
+          fmt::format("'{} object' has no attribute '{}'", obj.type_name(), name));
     }
   }
 }
@@ -398,9 +431,11 @@ Value Interpreter::getitem(const Value& obj, const Value& key) {
       std::u32string t = utf8_decode(obj.s);
       int64_t n = static_cast<int64_t>(t.size());
       if (idx < 0) idx += n;
-      if (idx >= 0 && idx < n) return Value::string(utf8_encode(t.substr(static_cast<size_t>(idx), 1)));
+      if (idx >= 0 && idx < n)
+        return Value::string(utf8_encode(t.substr(static_cast<size_t>(idx), 1)));
     }
-    return Value::undefined(fmt::format("'{} object' has no element {}", obj.type_name(), int_of(key)));
+    return Value::undefined(
+        fmt::format("'{} object' has no element {}", obj.type_name(), int_of(key)));
   }
   if (key.is_string()) return getattr(obj, key.s);
   return Value::undefined(fmt::format("'{} object' has no element {}", obj.type_name(), repr(key)));
@@ -408,8 +443,10 @@ Value Interpreter::getitem(const Value& obj, const Value& key) {
 
 std::vector<Value> Interpreter::iterate(const Value& v) {
   switch (v.kind) {
-    case Kind::kUndefined: return {};
-    case Kind::kList: return v.list->items;
+    case Kind::kUndefined:
+      return {};
+    case Kind::kList:
+      return v.list->items;
     case Kind::kDict: {
       if (v.dict->tag != DictTag::kPlain)
         runtime_error(std::string("'") + v.type_name() + "' object is not iterable");
@@ -426,7 +463,8 @@ std::vector<Value> Interpreter::iterate(const Value& v) {
       }
       return chars;
     }
-    default: runtime_error(std::string("'") + v.type_name() + "' object is not iterable");
+    default:
+      runtime_error(std::string("'") + v.type_name() + "' object is not iterable");
   }
 }
 

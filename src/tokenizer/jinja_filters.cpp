@@ -51,22 +51,30 @@ Value get_path(Interpreter& in, const Value& item, const std::string& path) {
 
 // Sort key: lower-cased strings unless case sensitive.
 Value sort_key(Interpreter& in, const Value& v, bool case_sensitive, const Value& attribute) {
-  Value k = attribute.is_undefined() || attribute.is_none() ? v : get_path(in, v, to_str(attribute));
+  Value k =
+      attribute.is_undefined() || attribute.is_none() ? v : get_path(in, v, to_str(attribute));
   if (!case_sensitive && k.is_string()) return Value::string(py_lower(k.s));
   return k;
 }
 
 Value f_length(Interpreter& in, const Value& v, CallArgs&) {
   switch (v.kind) {
-    case Kind::kUndefined: return Value::integer(0);
-    case Kind::kString: return Value::integer(static_cast<int64_t>(utf8_decode(v.s).size()));
-    case Kind::kList: return Value::integer(static_cast<int64_t>(v.list->items.size()));
-    case Kind::kDict: return Value::integer(static_cast<int64_t>(v.dict->items.size()));
-    default: in.runtime_error(std::string("object of type '") + v.type_name() + "' has no len()");
+    case Kind::kUndefined:
+      return Value::integer(0);
+    case Kind::kString:
+      return Value::integer(static_cast<int64_t>(utf8_decode(v.s).size()));
+    case Kind::kList:
+      return Value::integer(static_cast<int64_t>(v.list->items.size()));
+    case Kind::kDict:
+      return Value::integer(static_cast<int64_t>(v.dict->items.size()));
+    default:
+      in.runtime_error(std::string("object of type '") + v.type_name() + "' has no len()");
   }
 }
 
-Value f_string(Interpreter& in, const Value& v, CallArgs&) { return str_value(in, to_str(v)); }
+Value f_string(Interpreter& in, const Value& v, CallArgs&) {
+  return str_value(in, to_str(v));
+}
 
 Value f_trim(Interpreter& in, const Value& v, CallArgs& a) {
   Value chars = a.get(0, "chars");
@@ -74,8 +82,12 @@ Value f_trim(Interpreter& in, const Value& v, CallArgs& a) {
   return Value::string(py_strip(to_str(v), chars.is_string() ? &c : nullptr, true, true));
 }
 
-Value f_upper(Interpreter&, const Value& v, CallArgs&) { return Value::string(py_upper(to_str(v))); }
-Value f_lower(Interpreter&, const Value& v, CallArgs&) { return Value::string(py_lower(to_str(v))); }
+Value f_upper(Interpreter&, const Value& v, CallArgs&) {
+  return Value::string(py_upper(to_str(v)));
+}
+Value f_lower(Interpreter&, const Value& v, CallArgs&) {
+  return Value::string(py_lower(to_str(v)));
+}
 Value f_capitalize(Interpreter&, const Value& v, CallArgs&) {
   return Value::string(py_capitalize(to_str(v)));
 }
@@ -105,7 +117,9 @@ Value f_title(Interpreter&, const Value& v, CallArgs&) {
 
 Value f_replace(Interpreter& in, const Value& v, CallArgs& a) {
   Value count = a.get(2, "count");
-  long n = count.is_undefined() || count.is_none() ? -1 : static_cast<long>(arg_int(in, a, 2, "count", -1));
+  long n = count.is_undefined() || count.is_none()
+               ? -1
+               : static_cast<long>(arg_int(in, a, 2, "count", -1));
   std::string s = to_str(v), old = to_str(a.get(0, "old")), repl = to_str(a.get(1, "new"));
   if (!old.empty() && !repl.empty()) {
     size_t hits = 0;
@@ -141,7 +155,9 @@ Value f_last(Interpreter& in, const Value& v, CallArgs&) {
   return items.back();
 }
 
-Value f_list(Interpreter& in, const Value& v, CallArgs&) { return Value::new_list(in.iterate(v)); }
+Value f_list(Interpreter& in, const Value& v, CallArgs&) {
+  return Value::new_list(in.iterate(v));
+}
 
 Value f_default(Interpreter&, const Value& v, CallArgs& a) {
   bool boolean = arg_bool(a, 1, "boolean", false);
@@ -157,8 +173,10 @@ Value f_tojson(Interpreter& in, const Value& v, CallArgs& a) {
   JsonDumpOptions opt;
   opt.ensure_ascii = arg_bool(a, 0, "ensure_ascii", false);
   Value indent = a.get(1, "indent");
-  if (indent.is_string()) opt.indent_str = indent.s, opt.indent = 0;
-  else if (indent.is_number()) opt.indent = static_cast<int>(std::max<int64_t>(0, arg_int(in, a, 1, "indent", 0)));
+  if (indent.is_string())
+    opt.indent_str = indent.s, opt.indent = 0;
+  else if (indent.is_number())
+    opt.indent = static_cast<int>(std::max<int64_t>(0, arg_int(in, a, 1, "indent", 0)));
   if (opt.indent > 1000) in.runtime_error("tojson: indent too large");
   Value seps = a.get(2, "separators");
   if (seps.is_list() && seps.list->items.size() == 2) {
@@ -182,7 +200,8 @@ Value f_tojson(Interpreter& in, const Value& v, CallArgs& a) {
 Value f_int(Interpreter& in, const Value& v, CallArgs& a) {
   int64_t dflt = arg_int(in, a, 0, "default", 0);
   int64_t base = arg_int(in, a, 1, "base", 10);
-  if (v.kind == Kind::kInt || v.kind == Kind::kBool) return Value::integer(v.kind == Kind::kBool ? v.b : v.i);
+  if (v.kind == Kind::kInt || v.kind == Kind::kBool)
+    return Value::integer(v.kind == Kind::kBool ? v.b : v.i);
   if (v.kind == Kind::kFloat) {
     if (!std::isfinite(v.f) || std::fabs(v.f) > 9.2e18) return Value::integer(dflt);
     return Value::integer(static_cast<int64_t>(v.f));
@@ -194,7 +213,8 @@ Value f_int(Interpreter& in, const Value& v, CallArgs& a) {
       if (c != '_') digits += c;
     char* end = nullptr;
     errno = 0;
-    long long x = std::strtoll(digits.c_str(), &end, static_cast<int>(base >= 2 && base <= 36 ? base : 10));
+    long long x =
+        std::strtoll(digits.c_str(), &end, static_cast<int>(base >= 2 && base <= 36 ? base : 10));
     if (!digits.empty() && end && *end == '\0' && errno == 0) return Value::integer(x);
     double d = std::strtod(s.c_str(), &end);
     if (!s.empty() && end && *end == '\0' && std::isfinite(d) && std::fabs(d) < 9.2e18)
@@ -229,10 +249,12 @@ Value f_abs(Interpreter& in, const Value& v, CallArgs&) {
 Value f_round(Interpreter& in, const Value& v, CallArgs& a) {
   int64_t precision = arg_int(in, a, 0, "precision", 0);
   std::string method = a.has(1, "method") ? to_str(a.get(1, "method")) : "common";
-  if (!v.is_number()) in.runtime_error(std::string("type ") + v.type_name() + " doesn't define __round__ method");
+  if (!v.is_number())
+    in.runtime_error(std::string("type ") + v.type_name() + " doesn't define __round__ method");
   if (method != "common" && method != "ceil" && method != "floor")
     in.runtime_error("method must be common, ceil or floor");
-  if (method == "common" && v.kind != Kind::kFloat) return Value::integer(v.kind == Kind::kBool ? v.b : v.i);
+  if (method == "common" && v.kind != Kind::kFloat)
+    return Value::integer(v.kind == Kind::kBool ? v.b : v.i);
   double x = v.as_double();
   if (precision < -300 || precision > 300) in.runtime_error("round: precision out of range");
   if (method != "common") {
@@ -251,7 +273,10 @@ Value f_round(Interpreter& in, const Value& v, CallArgs& a) {
 
 Value f_indent(Interpreter& in, const Value& v, CallArgs& a) {
   Value width = a.get(0, "width");
-  std::string ind = width.is_string() ? width.s : std::string(static_cast<size_t>(std::clamp<int64_t>(arg_int(in, a, 0, "width", 4), 0, 1000)), ' ');
+  std::string ind = width.is_string() ? width.s
+                                      : std::string(static_cast<size_t>(std::clamp<int64_t>(
+                                                        arg_int(in, a, 0, "width", 4), 0, 1000)),
+                                                    ' ');
   bool first = arg_bool(a, 1, "first", false), blank = arg_bool(a, 2, "blank", false);
   std::vector<std::string> lines = py_splitlines(to_str(v) + "\n");
   std::string out;
@@ -269,7 +294,8 @@ Value f_indent(Interpreter& in, const Value& v, CallArgs& a) {
 
 Value f_items(Interpreter& in, const Value& v, CallArgs&) {
   if (v.is_undefined()) return Value::new_list();
-  if (!v.is_dict() || v.dict->tag != DictTag::kPlain) in.runtime_error("Can only get item pairs from a mapping.");
+  if (!v.is_dict() || v.dict->tag != DictTag::kPlain)
+    in.runtime_error("Can only get item pairs from a mapping.");
   Value out = Value::new_list();
   for (const auto& [k, x] : v.dict->items) out.list->items.push_back(Value::new_list({k, x}, true));
   return out;
@@ -281,7 +307,8 @@ Value f_dictsort(Interpreter& in, const Value& v, CallArgs& a) {
   bool reverse = arg_bool(a, 2, "reverse", false);
   Value items = f_items(in, v, a);
   size_t pos = by == "value" ? 1 : 0;
-  if (by != "key" && by != "value") in.runtime_error("You can only sort by either \"key\" or \"value\"");
+  if (by != "key" && by != "value")
+    in.runtime_error("You can only sort by either \"key\" or \"value\"");
   auto& list = items.list->items;
   std::stable_sort(list.begin(), list.end(), [&](const Value& x, const Value& y) {
     int c = compare(sort_key(in, x.list->items[pos], case_sensitive, Value()),
@@ -297,7 +324,8 @@ Value select_impl(Interpreter& in, const Value& v, CallArgs& a, bool with_attr, 
   std::string attr = with_attr ? to_str(a.get(0, nullptr)) : std::string();
   std::string test = a.positional.size() > first ? to_str(a.positional[first]) : std::string();
   CallArgs targs;
-  for (size_t k = first + 1; k < a.positional.size(); ++k) targs.positional.push_back(a.positional[k]);
+  for (size_t k = first + 1; k < a.positional.size(); ++k)
+    targs.positional.push_back(a.positional[k]);
   targs.keyword = a.keyword;
   Value out = Value::new_list();
   for (const Value& item : in.iterate(v)) {
@@ -308,10 +336,18 @@ Value select_impl(Interpreter& in, const Value& v, CallArgs& a, bool with_attr, 
   return out;
 }
 
-Value f_select(Interpreter& in, const Value& v, CallArgs& a) { return select_impl(in, v, a, false, true); }
-Value f_reject(Interpreter& in, const Value& v, CallArgs& a) { return select_impl(in, v, a, false, false); }
-Value f_selectattr(Interpreter& in, const Value& v, CallArgs& a) { return select_impl(in, v, a, true, true); }
-Value f_rejectattr(Interpreter& in, const Value& v, CallArgs& a) { return select_impl(in, v, a, true, false); }
+Value f_select(Interpreter& in, const Value& v, CallArgs& a) {
+  return select_impl(in, v, a, false, true);
+}
+Value f_reject(Interpreter& in, const Value& v, CallArgs& a) {
+  return select_impl(in, v, a, false, false);
+}
+Value f_selectattr(Interpreter& in, const Value& v, CallArgs& a) {
+  return select_impl(in, v, a, true, true);
+}
+Value f_rejectattr(Interpreter& in, const Value& v, CallArgs& a) {
+  return select_impl(in, v, a, true, false);
+}
 
 Value f_map(Interpreter& in, const Value& v, CallArgs& a) {
   Value out = Value::new_list();
@@ -370,7 +406,8 @@ Value f_sort(Interpreter& in, const Value& v, CallArgs& a) {
   Value attribute = a.get(2, "attribute");
   std::vector<Value> items = in.iterate(v);
   std::vector<std::pair<Value, Value>> keyed;
-  for (const Value& item : items) keyed.emplace_back(sort_key(in, item, case_sensitive, attribute), item);
+  for (const Value& item : items)
+    keyed.emplace_back(sort_key(in, item, case_sensitive, attribute), item);
   std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& x, const auto& y) {
     int c = compare(x.first, y.first);
     return reverse ? c > 0 : c < 0;
@@ -401,18 +438,31 @@ Value f_batch(Interpreter& in, const Value& v, CallArgs& a) {
   return out;
 }
 
-Value f_safe(Interpreter&, const Value& v, CallArgs&) { return v; }
+Value f_safe(Interpreter&, const Value& v, CallArgs&) {
+  return v;
+}
 
 Value f_escape(Interpreter& in, const Value& v, CallArgs&) {
   std::string out;
   for (char c : to_str(v)) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return str_value(in, std::move(out));
@@ -432,7 +482,8 @@ Value min_max(Interpreter& in, const Value& v, CallArgs& a, bool want_max) {
   bool case_sensitive = arg_bool(a, 0, "case_sensitive", false);
   Value attribute = a.get(1, "attribute");
   std::vector<Value> items = in.iterate(v);
-  if (items.empty()) return Value::undefined(std::string("No aggregated item, sequence was empty."));
+  if (items.empty())
+    return Value::undefined(std::string("No aggregated item, sequence was empty."));
   size_t best = 0;
   for (size_t k = 1; k < items.size(); ++k) {
     int c = compare(sort_key(in, items[k], case_sensitive, attribute),
@@ -442,8 +493,12 @@ Value min_max(Interpreter& in, const Value& v, CallArgs& a, bool want_max) {
   return items[best];
 }
 
-Value f_min(Interpreter& in, const Value& v, CallArgs& a) { return min_max(in, v, a, false); }
-Value f_max(Interpreter& in, const Value& v, CallArgs& a) { return min_max(in, v, a, true); }
+Value f_min(Interpreter& in, const Value& v, CallArgs& a) {
+  return min_max(in, v, a, false);
+}
+Value f_max(Interpreter& in, const Value& v, CallArgs& a) {
+  return min_max(in, v, a, true);
+}
 
 Value f_wordcount(Interpreter&, const Value& v, CallArgs&) {
   return Value::integer(static_cast<int64_t>(py_split(to_str(v), nullptr, -1).size()));
@@ -469,27 +524,57 @@ Value f_attr(Interpreter& in, const Value& v, CallArgs& a) {
 
 const std::map<std::string, FilterFn>& filter_table() {
   static const std::map<std::string, FilterFn> table = {
-      {"abs", f_abs},         {"attr", f_attr},           {"batch", f_batch},
-      {"capitalize", f_capitalize}, {"center", f_center}, {"count", f_length},
-      {"d", f_default},       {"default", f_default},     {"dictsort", f_dictsort},
-      {"e", f_escape},        {"escape", f_escape},       {"first", f_first},
-      {"float", f_float},     {"forceescape", f_escape},  {"indent", f_indent},
-      {"int", f_int},         {"items", f_items},         {"join", f_join},
-      {"last", f_last},       {"length", f_length},       {"list", f_list},
-      {"lower", f_lower},     {"map", f_map},             {"max", f_max},
-      {"min", f_min},         {"reject", f_reject},       {"rejectattr", f_rejectattr},
-      {"replace", f_replace}, {"reverse", f_reverse},     {"round", f_round},
-      {"safe", f_safe},       {"select", f_select},       {"selectattr", f_selectattr},
-      {"sort", f_sort},       {"string", f_string},       {"sum", f_sum},
-      {"title", f_title},     {"tojson", f_tojson},       {"trim", f_trim},
-      {"unique", f_unique},   {"upper", f_upper},         {"wordcount", f_wordcount},
+      {"abs", f_abs},
+      {"attr", f_attr},
+      {"batch", f_batch},
+      {"capitalize", f_capitalize},
+      {"center", f_center},
+      {"count", f_length},
+      {"d", f_default},
+      {"default", f_default},
+      {"dictsort", f_dictsort},
+      {"e", f_escape},
+      {"escape", f_escape},
+      {"first", f_first},
+      {"float", f_float},
+      {"forceescape", f_escape},
+      {"indent", f_indent},
+      {"int", f_int},
+      {"items", f_items},
+      {"join", f_join},
+      {"last", f_last},
+      {"length", f_length},
+      {"list", f_list},
+      {"lower", f_lower},
+      {"map", f_map},
+      {"max", f_max},
+      {"min", f_min},
+      {"reject", f_reject},
+      {"rejectattr", f_rejectattr},
+      {"replace", f_replace},
+      {"reverse", f_reverse},
+      {"round", f_round},
+      {"safe", f_safe},
+      {"select", f_select},
+      {"selectattr", f_selectattr},
+      {"sort", f_sort},
+      {"string", f_string},
+      {"sum", f_sum},
+      {"title", f_title},
+      {"tojson", f_tojson},
+      {"trim", f_trim},
+      {"unique", f_unique},
+      {"upper", f_upper},
+      {"wordcount", f_wordcount},
   };
   return table;
 }
 
 }  // namespace
 
-bool has_builtin_filter(const std::string& name) { return filter_table().count(name) > 0; }
+bool has_builtin_filter(const std::string& name) {
+  return filter_table().count(name) > 0;
+}
 
 Value builtin_filter(Interpreter& in, const std::string& name, const Value& input, CallArgs& args) {
   auto it = filter_table().find(name);

@@ -91,7 +91,9 @@ Value Interpreter::lookup(const std::string& name) const {
   return Value::undefined("'" + name + "' is undefined");
 }
 
-void Interpreter::assign(const std::string& name, Value v) { (*frames_.back())[name] = std::move(v); }
+void Interpreter::assign(const std::string& name, Value v) {
+  (*frames_.back())[name] = std::move(v);
+}
 
 void Interpreter::assign_targets(const std::vector<std::string>& targets, const Value& v) {
   if (targets.size() == 1) {
@@ -101,7 +103,8 @@ void Interpreter::assign_targets(const std::vector<std::string>& targets, const 
   std::vector<Value> items = iterate(v);
   if (items.size() != targets.size())
     runtime_error(items.size() > targets.size()
-                      ? "too many values to unpack (expected " + std::to_string(targets.size()) + ")"
+                      ? "too many values to unpack (expected " + std::to_string(targets.size()) +
+                            ")"
                       : "not enough values to unpack (expected " + std::to_string(targets.size()) +
                             ", got " + std::to_string(items.size()) + ")");
   for (size_t k = 0; k < targets.size(); ++k) assign(targets[k], items[k]);
@@ -121,7 +124,9 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, std::string& out) {
   step();
   current_offset_ = s.offset;
   switch (s.kind) {
-    case StmtKind::kText: append(out, s.text); break;
+    case StmtKind::kText:
+      append(out, s.text);
+      break;
     case StmtKind::kOutput: {
       Value v = eval(*s.expr);
       current_offset_ = s.offset;
@@ -133,8 +138,12 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, std::string& out) {
         if (truthy(eval(*s.conds[k]))) return exec_body(s.bodies[k], out);
       if (s.bodies.size() > s.conds.size()) return exec_body(s.bodies.back(), out);
       break;
-    case StmtKind::kFor: exec_for(s, out); break;
-    case StmtKind::kSet: exec_set(s); break;
+    case StmtKind::kFor:
+      exec_for(s, out);
+      break;
+    case StmtKind::kSet:
+      exec_set(s);
+      break;
     case StmtKind::kSetBlock: {
       std::string body;
       exec_body(s.bodies[0], body);
@@ -148,8 +157,12 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, std::string& out) {
       assign(s.targets[0], v);
       break;
     }
-    case StmtKind::kMacro: exec_macro(s); break;
-    case StmtKind::kCallBlock: exec_call_block(s, out); break;
+    case StmtKind::kMacro:
+      exec_macro(s);
+      break;
+    case StmtKind::kCallBlock:
+      exec_call_block(s, out);
+      break;
     case StmtKind::kFilterBlock: {
       std::string body;
       exec_body(s.bodies[0], body);
@@ -160,9 +173,12 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, std::string& out) {
       append(out, to_str(v));
       break;
     }
-    case StmtKind::kBreak: return Flow::kBreak;
-    case StmtKind::kContinue: return Flow::kContinue;
-    case StmtKind::kGeneration: return exec_body(s.bodies[0], out);
+    case StmtKind::kBreak:
+      return Flow::kBreak;
+    case StmtKind::kContinue:
+      return Flow::kContinue;
+    case StmtKind::kGeneration:
+      return exec_body(s.bodies[0], out);
   }
   return Flow::kNormal;
 }
@@ -286,13 +302,18 @@ Value Interpreter::make_macro(const Stmt& s, const char* name) {
     } restore{in, frames, in.current_offset_};
     ++in.call_depth_;
     for (size_t k = 0; k < params.size(); ++k) {
-      if (k < args.positional.size()) (*frame)[params[k]] = args.positional[k];
-      else if (frame->count(params[k])) continue;
-      else if (def->defaults[k]) (*frame)[params[k]] = in.eval(*def->defaults[k]);
-      else (*frame)[params[k]] = Value::undefined("parameter '" + params[k] + "' was not provided");
+      if (k < args.positional.size())
+        (*frame)[params[k]] = args.positional[k];
+      else if (frame->count(params[k]))
+        continue;
+      else if (def->defaults[k])
+        (*frame)[params[k]] = in.eval(*def->defaults[k]);
+      else
+        (*frame)[params[k]] = Value::undefined("parameter '" + params[k] + "' was not provided");
     }
-    std::vector<Value> extra(args.positional.begin() + std::min(args.positional.size(), params.size()),
-                             args.positional.end());
+    std::vector<Value> extra(
+        args.positional.begin() + std::min(args.positional.size(), params.size()),
+        args.positional.end());
     (*frame)["varargs"] = Value::new_list(std::move(extra), true);
     (*frame)["kwargs"] = kwargs;
     std::string out;
@@ -301,7 +322,9 @@ Value Interpreter::make_macro(const Stmt& s, const char* name) {
   });
 }
 
-void Interpreter::exec_macro(const Stmt& s) { assign(s.text, make_macro(s, s.text.c_str())); }
+void Interpreter::exec_macro(const Stmt& s) {
+  assign(s.text, make_macro(s, s.text.c_str()));
+}
 
 void Interpreter::exec_call_block(const Stmt& s, std::string& out) {
   // jinja2 hands the call block's body to the macro as the implicit `caller` argument.

@@ -86,7 +86,8 @@ class Lexer {
       }
       char type = src_[start + 1];
       size_t after = start + 2;
-      char sign = after < src_.size() && (src_[after] == '-' || src_[after] == '+') ? src_[after] : 0;
+      char sign =
+          after < src_.size() && (src_[after] == '-' || src_[after] == '+') ? src_[after] : 0;
       if (sign) ++after;
       std::string text = src_.substr(pos, start - pos);
       size_t raw_end = type == '%' ? match_raw_begin(after) : std::string::npos;
@@ -227,7 +228,8 @@ class Lexer {
     char c = src_[pos];
     if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       size_t e = pos;
-      while (e < src_.size() && (std::isalnum(static_cast<unsigned char>(src_[e])) || src_[e] == '_'))
+      while (e < src_.size() &&
+             (std::isalnum(static_cast<unsigned char>(src_[e])) || src_[e] == '_'))
         ++e;
       tokens_.push_back({TokenKind::kName, src_.substr(pos, e - pos), pos});
       return e;
@@ -244,7 +246,8 @@ class Lexer {
     if (std::strchr("+-/*%~[](){}<>=.:|,;", c) == nullptr || c == 0)
       lex_fail(src_, pos, std::string("unexpected character '") + c + "'");
     if (c == '(' || c == '[' || c == '{') {
-      WICK_CHECK(stack.size() < 256, ErrorKind::kParse, "chat template: brackets nested too deeply");
+      WICK_CHECK(stack.size() < 256, ErrorKind::kParse,
+                 "chat template: brackets nested too deeply");
       stack.push_back(c == '(' ? ')' : c == '[' ? ']' : '}');
     } else if (c == ')' || c == ']' || c == '}') {
       if (stack.empty()) lex_fail(src_, pos, std::string("unexpected '") + c + "'");
@@ -275,7 +278,8 @@ class Lexer {
   size_t lex_number(size_t pos) {
     size_t e = scan_digits(pos);
     bool is_float = false;
-    if (e + 1 < src_.size() && src_[e] == '.' && std::isdigit(static_cast<unsigned char>(src_[e + 1]))) {
+    if (e + 1 < src_.size() && src_[e] == '.' &&
+        std::isdigit(static_cast<unsigned char>(src_[e + 1]))) {
       e = scan_digits(e + 1);
       is_float = true;
     }
@@ -318,31 +322,51 @@ class Lexer {
   size_t unescape(size_t k, std::string& out) const {
     char e = src_[k];
     switch (e) {
-      case 'n': out += '\n'; return k + 1;
-      case 't': out += '\t'; return k + 1;
-      case 'r': out += '\r'; return k + 1;
-      case '\\': out += '\\'; return k + 1;
-      case '\'': out += '\''; return k + 1;
-      case '"': out += '"'; return k + 1;
-      case 'a': out += '\a'; return k + 1;
-      case 'b': out += '\b'; return k + 1;
-      case 'f': out += '\f'; return k + 1;
-      case 'v': out += '\v'; return k + 1;
-      case '\n': return k + 1;
+      case 'n':
+        out += '\n';
+        return k + 1;
+      case 't':
+        out += '\t';
+        return k + 1;
+      case 'r':
+        out += '\r';
+        return k + 1;
+      case '\\':
+        out += '\\';
+        return k + 1;
+      case '\'':
+        out += '\'';
+        return k + 1;
+      case '"':
+        out += '"';
+        return k + 1;
+      case 'a':
+        out += '\a';
+        return k + 1;
+      case 'b':
+        out += '\b';
+        return k + 1;
+      case 'f':
+        out += '\f';
+        return k + 1;
+      case 'v':
+        out += '\v';
+        return k + 1;
+      case '\n':
+        return k + 1;
       case 'x':
       case 'u':
       case 'U': {
         size_t n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
-        if (k + n >= src_.size())
-          lex_fail(src_, k, "truncated \\" + std::string(1, e) + " escape");
+        if (k + n >= src_.size()) lex_fail(src_, k, "truncated \\" + std::string(1, e) + " escape");
         char32_t cp = 0;
         for (size_t m = 1; m <= n; ++m) {
           char h = src_[k + m];
           if (!std::isxdigit(static_cast<unsigned char>(h)))
             lex_fail(src_, k, "truncated \\" + std::string(1, e) + " escape");
           cp = cp * 16 + static_cast<char32_t>(std::isdigit(static_cast<unsigned char>(h))
-                                                  ? h - '0'
-                                                  : (std::tolower(h) - 'a' + 10));
+                                                   ? h - '0'
+                                                   : (std::tolower(h) - 'a' + 10));
         }
         if (cp > 0x10ffff) lex_fail(src_, k, "illegal Unicode character in escape");
         utf8_append(out, cp);

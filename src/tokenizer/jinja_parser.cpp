@@ -4,6 +4,7 @@
 #include "tokenizer/jinja_parser.h"
 
 #include "core/error.h"
+#include "tokenizer/jinja_interp.h"
 #include "tokenizer/jinja_lexer.h"
 
 #include <algorithm>
@@ -62,21 +63,31 @@ class Parser {
   }
   std::string describe(const Token& t) const {
     switch (t.kind) {
-      case TokenKind::kText: return "template text";
-      case TokenKind::kVarBegin: return "'{{'";
-      case TokenKind::kVarEnd: return "end of print statement";
-      case TokenKind::kBlockBegin: return "'{%'";
-      case TokenKind::kBlockEnd: return "end of statement block";
-      case TokenKind::kEof: return "end of template";
-      case TokenKind::kString: return "string";
-      default: return "'" + t.text + "'";
+      case TokenKind::kText:
+        return "template text";
+      case TokenKind::kVarBegin:
+        return "'{{'";
+      case TokenKind::kVarEnd:
+        return "end of print statement";
+      case TokenKind::kBlockBegin:
+        return "'{%'";
+      case TokenKind::kBlockEnd:
+        return "end of statement block";
+      case TokenKind::kEof:
+        return "end of template";
+      case TokenKind::kString:
+        return "string";
+      default:
+        return "'" + t.text + "'";
     }
   }
   void expect_op(const char* op) {
-    if (!skip_op(op)) error(cur().offset, "expected '" + std::string(op) + "', got " + describe(cur()));
+    if (!skip_op(op))
+      error(cur().offset, "expected '" + std::string(op) + "', got " + describe(cur()));
   }
   std::string expect_name() {
-    if (cur().kind != TokenKind::kName) error(cur().offset, "expected a name, got " + describe(cur()));
+    if (cur().kind != TokenKind::kName)
+      error(cur().offset, "expected a name, got " + describe(cur()));
     std::string n = cur().text;
     next();
     return n;
@@ -105,7 +116,8 @@ class Parser {
       if (t.kind == TokenKind::kEof) {
         if (end_names.size() == 0) return body;
         std::string want;
-        for (const char* n : end_names) want += (want.empty() ? "'" : " or '") + std::string(n) + "'";
+        for (const char* n : end_names)
+          want += (want.empty() ? "'" : " or '") + std::string(n) + "'";
         error(t.offset, "unexpected end of template, expected " + want);
       }
       if (t.kind == TokenKind::kText) {
@@ -170,8 +182,8 @@ class Parser {
       expect_block_end();
       return s;
     }
-    static const char* kUnsupported[] = {"extends", "include", "import", "from", "block",
-                                         "with", "do", "autoescape", "trans", "pluralize"};
+    static const char* kUnsupported[] = {"extends", "include", "import",     "from",  "block",
+                                         "with",    "do",      "autoescape", "trans", "pluralize"};
     for (const char* u : kUnsupported)
       if (tag == u) error(s->offset, "unsupported tag '" + tag + "'", ErrorKind::kUnsupported);
     error(s->offset, "unknown tag '" + tag + "'");
@@ -213,7 +225,8 @@ class Parser {
     parse_targets(s->targets, "in");
     if (!skip_name("in")) error(cur().offset, "expected 'in', got " + describe(cur()));
     s->expr = parse_tuple(false, false, "recursive");
-    if (is_name("recursive")) error(cur().offset, "recursive loops are not supported", ErrorKind::kUnsupported);
+    if (is_name("recursive"))
+      error(cur().offset, "recursive loops are not supported", ErrorKind::kUnsupported);
     if (skip_name("if")) s->filter = parse_expression(true);
     expect_block_end();
     ++loop_depth_;
@@ -325,8 +338,10 @@ class Parser {
       if (!items.empty()) expect_op(",");
       if (is_tuple_end(extra_end)) break;
       items.push_back(parse_expression(with_condexpr));
-      if (is_op(",")) is_tuple = true;
-      else break;
+      if (is_op(","))
+        is_tuple = true;
+      else
+        break;
     }
     if (!is_tuple) {
       if (!items.empty()) return std::move(items[0]);
@@ -446,7 +461,8 @@ class Parser {
 
   ExprPtr parse_pow() {
     ExprPtr left = parse_unary(true);
-    while (skip_op("**")) left = binary(ExprKind::kBinary, std::move(left), parse_unary(true), "**");
+    while (skip_op("**"))
+      left = binary(ExprKind::kBinary, std::move(left), parse_unary(true), "**");
     return left;
   }
 
@@ -646,6 +662,8 @@ class Parser {
       first = false;
       auto f = node(ExprKind::kFilter, cur().offset);
       f->name = parse_dotted_name();
+      // jinja2 resolves filter and test names when compiling, even in branches never taken.
+      if (!has_builtin_filter(f->name)) error(f->offset, "no filter named '" + f->name + "'");
       f->children.push_back(std::move(e));
       if (is_op("(")) parse_args(*f);
       e = std::move(f);
@@ -671,7 +689,9 @@ class Parser {
     auto t = node(ExprKind::kTest, cur().offset);
     next();  // is
     if (skip_name("not")) t->negated = true;
+    size_t name_offset = cur().offset;
     t->name = parse_dotted_name();
+    if (!has_builtin_test(t->name)) error(name_offset, "no test named '" + t->name + "'");
     t->children.push_back(std::move(e));
     const Token& c = cur();
     bool arg_start = c.kind == TokenKind::kName || c.kind == TokenKind::kString ||

@@ -9,9 +9,15 @@ namespace wick::jinja {
 
 namespace {
 
-char32_t to_upper(char32_t c) { return static_cast<char32_t>(utf8proc_toupper(static_cast<utf8proc_int32_t>(c))); }
-char32_t to_lower(char32_t c) { return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c))); }
-char32_t to_title(char32_t c) { return static_cast<char32_t>(utf8proc_totitle(static_cast<utf8proc_int32_t>(c))); }
+char32_t to_upper(char32_t c) {
+  return static_cast<char32_t>(utf8proc_toupper(static_cast<utf8proc_int32_t>(c)));
+}
+char32_t to_lower(char32_t c) {
+  return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c)));
+}
+char32_t to_title(char32_t c) {
+  return static_cast<char32_t>(utf8proc_totitle(static_cast<utf8proc_int32_t>(c)));
+}
 
 bool is_cased(char32_t c) {
   auto cat = utf8proc_category(static_cast<utf8proc_int32_t>(c));
@@ -29,36 +35,54 @@ bool is_line_break(char32_t c) {
 // the ones that occur in ordinary text.
 static const char* special_upper(char32_t c) {
   switch (c) {
-    case 0xdf: return "SS";
-    case 0xfb00: return "FF";
-    case 0xfb01: return "FI";
-    case 0xfb02: return "FL";
-    case 0xfb03: return "FFI";
-    case 0xfb04: return "FFL";
+    case 0xdf:
+      return "SS";
+    case 0xfb00:
+      return "FF";
+    case 0xfb01:
+      return "FI";
+    case 0xfb02:
+      return "FL";
+    case 0xfb03:
+      return "FFI";
+    case 0xfb04:
+      return "FFL";
     case 0xfb05:
-    case 0xfb06: return "ST";
-    default: return nullptr;
+    case 0xfb06:
+      return "ST";
+    default:
+      return nullptr;
   }
 }
 
 static const char* special_title(char32_t c) {
   switch (c) {
-    case 0xdf: return "Ss";
-    case 0xfb00: return "Ff";
-    case 0xfb01: return "Fi";
-    case 0xfb02: return "Fl";
-    case 0xfb03: return "Ffi";
-    case 0xfb04: return "Ffl";
+    case 0xdf:
+      return "Ss";
+    case 0xfb00:
+      return "Ff";
+    case 0xfb01:
+      return "Fi";
+    case 0xfb02:
+      return "Fl";
+    case 0xfb03:
+      return "Ffi";
+    case 0xfb04:
+      return "Ffl";
     case 0xfb05:
-    case 0xfb06: return "St";
-    default: return nullptr;
+    case 0xfb06:
+      return "St";
+    default:
+      return nullptr;
   }
 }
 
 static void append_upper(std::string& out, char32_t c, bool title) {
   const char* special = title ? special_title(c) : special_upper(c);
-  if (special) out += special;
-  else utf8_append(out, title ? to_title(c) : to_upper(c));
+  if (special)
+    out += special;
+  else
+    utf8_append(out, title ? to_title(c) : to_upper(c));
 }
 
 std::string py_upper(const std::string& s) {
@@ -77,8 +101,10 @@ std::string py_capitalize(const std::string& s) {
   std::u32string t = utf8_decode(s);
   std::string out;
   for (size_t k = 0; k < t.size(); ++k) {
-    if (k == 0) append_upper(out, t[k], true);
-    else utf8_append(out, to_lower(t[k]));
+    if (k == 0)
+      append_upper(out, t[k], true);
+    else
+      utf8_append(out, to_lower(t[k]));
   }
   return out;
 }
@@ -88,8 +114,10 @@ std::string py_title(const std::string& s) {
   bool prev_cased = false;
   for (char32_t c : utf8_decode(s)) {
     bool cased = is_cased(c);
-    if (cased && !prev_cased) append_upper(out, c, true);
-    else utf8_append(out, cased ? to_lower(c) : c);
+    if (cased && !prev_cased)
+      append_upper(out, c, true);
+    else
+      utf8_append(out, cased ? to_lower(c) : c);
     prev_cased = cased;
   }
   return out;

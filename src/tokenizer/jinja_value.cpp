@@ -67,27 +67,39 @@ Value Value::callable(std::string name, NativeFn fn) {
 
 double Value::as_double() const {
   switch (kind) {
-    case Kind::kBool: return b ? 1.0 : 0.0;
-    case Kind::kInt: return static_cast<double>(i);
-    case Kind::kFloat: return f;
-    default: return 0.0;
+    case Kind::kBool:
+      return b ? 1.0 : 0.0;
+    case Kind::kInt:
+      return static_cast<double>(i);
+    case Kind::kFloat:
+      return f;
+    default:
+      return 0.0;
   }
 }
 
 const char* Value::type_name() const {
   switch (kind) {
-    case Kind::kUndefined: return "Undefined";
-    case Kind::kNone: return "NoneType";
-    case Kind::kBool: return "bool";
-    case Kind::kInt: return "int";
-    case Kind::kFloat: return "float";
-    case Kind::kString: return "str";
-    case Kind::kList: return list->is_tuple ? "tuple" : "list";
+    case Kind::kUndefined:
+      return "Undefined";
+    case Kind::kNone:
+      return "NoneType";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kInt:
+      return "int";
+    case Kind::kFloat:
+      return "float";
+    case Kind::kString:
+      return "str";
+    case Kind::kList:
+      return list->is_tuple ? "tuple" : "list";
     case Kind::kDict:
       return dict->tag == DictTag::kNamespace ? "Namespace"
              : dict->tag == DictTag::kLoop    ? "LoopContext"
                                               : "dict";
-    case Kind::kCallable: return "function";
+    case Kind::kCallable:
+      return "function";
   }
   return "object";
 }
@@ -134,14 +146,22 @@ bool CallArgs::has(size_t index, const char* name) const {
 bool truthy(const Value& v) {
   switch (v.kind) {
     case Kind::kUndefined:
-    case Kind::kNone: return false;
-    case Kind::kBool: return v.b;
-    case Kind::kInt: return v.i != 0;
-    case Kind::kFloat: return v.f != 0.0;
-    case Kind::kString: return !v.s.empty();
-    case Kind::kList: return !v.list->items.empty();
-    case Kind::kDict: return v.dict->tag != DictTag::kPlain || !v.dict->items.empty();
-    case Kind::kCallable: return true;
+    case Kind::kNone:
+      return false;
+    case Kind::kBool:
+      return v.b;
+    case Kind::kInt:
+      return v.i != 0;
+    case Kind::kFloat:
+      return v.f != 0.0;
+    case Kind::kString:
+      return !v.s.empty();
+    case Kind::kList:
+      return !v.list->items.empty();
+    case Kind::kDict:
+      return v.dict->tag != DictTag::kPlain || !v.dict->items.empty();
+    case Kind::kCallable:
+      return true;
   }
   return false;
 }
@@ -158,8 +178,10 @@ bool equals(const Value& a, const Value& b) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {
     case Kind::kUndefined:
-    case Kind::kNone: return true;
-    case Kind::kString: return a.s == b.s;
+    case Kind::kNone:
+      return true;
+    case Kind::kString:
+      return a.s == b.s;
     case Kind::kList: {
       if (a.list == b.list) return true;
       if (a.list->is_tuple != b.list->is_tuple) return false;
@@ -180,8 +202,10 @@ bool equals(const Value& a, const Value& b) {
       }
       return true;
     }
-    case Kind::kCallable: return a.fn == b.fn;
-    default: return false;
+    case Kind::kCallable:
+      return a.fn == b.fn;
+    default:
+      return false;
   }
 }
 
@@ -299,21 +323,31 @@ static std::string repr_container(const Value& v) {
 
 std::string repr(const Value& v) {
   switch (v.kind) {
-    case Kind::kString: return repr_string(v.s);
-    case Kind::kUndefined: return "Undefined";
-    default: return to_str(v);
+    case Kind::kString:
+      return repr_string(v.s);
+    case Kind::kUndefined:
+      return "Undefined";
+    default:
+      return to_str(v);
   }
 }
 
 std::string to_str(const Value& v) {
   switch (v.kind) {
-    case Kind::kUndefined: return "";
-    case Kind::kNone: return "None";
-    case Kind::kBool: return v.b ? "True" : "False";
-    case Kind::kInt: return std::to_string(v.i);
-    case Kind::kFloat: return float_repr(v.f);
-    case Kind::kString: return v.s;
-    case Kind::kList: return repr_container(v);
+    case Kind::kUndefined:
+      return "";
+    case Kind::kNone:
+      return "None";
+    case Kind::kBool:
+      return v.b ? "True" : "False";
+    case Kind::kInt:
+      return std::to_string(v.i);
+    case Kind::kFloat:
+      return float_repr(v.f);
+    case Kind::kString:
+      return v.s;
+    case Kind::kList:
+      return repr_container(v);
     case Kind::kDict:
       if (v.dict->tag == DictTag::kNamespace) {
         Value plain = v;
@@ -327,7 +361,8 @@ std::string to_str(const Value& v) {
         return "<LoopContext " + (idx ? to_str(*idx) : "") + "/" + (len ? to_str(*len) : "") + ">";
       }
       return repr_container(v);
-    case Kind::kCallable: return "<function " + v.fn->name + ">";
+    case Kind::kCallable:
+      return "<function " + v.fn->name + ">";
   }
   return "";
 }
@@ -336,13 +371,27 @@ static void json_string(std::string& out, const std::string& s, bool ensure_asci
   out += '"';
   for (char32_t cp : utf8_decode(s)) {
     switch (cp) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default: {
         char buf[16];
         if (cp < 0x20 || (ensure_ascii && cp > 0x7e)) {
@@ -372,15 +421,26 @@ static void json_dump_into(std::string& out, const Value& v, const JsonDumpOptio
     for (int k = 0; k < level; ++k) out += opt.indent_str;
   };
   switch (v.kind) {
-    case Kind::kNone: out += "null"; return;
-    case Kind::kBool: out += v.b ? "true" : "false"; return;
-    case Kind::kInt: out += std::to_string(v.i); return;
-    case Kind::kFloat:
-      if (std::isnan(v.f)) out += "NaN";
-      else if (std::isinf(v.f)) out += v.f > 0 ? "Infinity" : "-Infinity";
-      else out += float_repr(v.f);
+    case Kind::kNone:
+      out += "null";
       return;
-    case Kind::kString: json_string(out, v.s, opt.ensure_ascii); return;
+    case Kind::kBool:
+      out += v.b ? "true" : "false";
+      return;
+    case Kind::kInt:
+      out += std::to_string(v.i);
+      return;
+    case Kind::kFloat:
+      if (std::isnan(v.f))
+        out += "NaN";
+      else if (std::isinf(v.f))
+        out += v.f > 0 ? "Infinity" : "-Infinity";
+      else
+        out += float_repr(v.f);
+      return;
+    case Kind::kString:
+      json_string(out, v.s, opt.ensure_ascii);
+      return;
     case Kind::kList: {
       if (v.list->items.empty()) {
         out += "[]";
@@ -412,11 +472,16 @@ static void json_dump_into(std::string& out, const Value& v, const JsonDumpOptio
         if (k) out += opt.item_sep;
         newline(depth + 1);
         const Value& key = entries[k]->first;
-        if (key.kind == Kind::kString) json_string(out, key.s, opt.ensure_ascii);
-        else if (key.kind == Kind::kNone) out += "\"null\"";
-        else if (key.kind == Kind::kBool) out += key.b ? "\"true\"" : "\"false\"";
-        else if (key.kind == Kind::kInt || key.kind == Kind::kFloat) out += '"' + to_str(key) + '"';
-        else fail(ErrorKind::kInvalidArgument, "tojson: keys must be str, int, float, bool or None");
+        if (key.kind == Kind::kString)
+          json_string(out, key.s, opt.ensure_ascii);
+        else if (key.kind == Kind::kNone)
+          out += "\"null\"";
+        else if (key.kind == Kind::kBool)
+          out += key.b ? "\"true\"" : "\"false\"";
+        else if (key.kind == Kind::kInt || key.kind == Kind::kFloat)
+          out += '"' + to_str(key) + '"';
+        else
+          fail(ErrorKind::kInvalidArgument, "tojson: keys must be str, int, float, bool or None");
         out += opt.key_sep;
         json_dump_into(out, entries[k]->second, opt, depth + 1);
       }
@@ -447,16 +512,21 @@ template <class J>
 static Value from_json_impl(const J& j, int depth) {
   WICK_CHECK(depth < 512, ErrorKind::kInvalidArgument, "chat template input nested too deeply");
   switch (j.type()) {
-    case nlohmann::json::value_t::null: return Value::none();
-    case nlohmann::json::value_t::boolean: return Value::boolean(j.template get<bool>());
-    case nlohmann::json::value_t::number_integer: return Value::integer(j.template get<int64_t>());
+    case nlohmann::json::value_t::null:
+      return Value::none();
+    case nlohmann::json::value_t::boolean:
+      return Value::boolean(j.template get<bool>());
+    case nlohmann::json::value_t::number_integer:
+      return Value::integer(j.template get<int64_t>());
     case nlohmann::json::value_t::number_unsigned: {
       auto u = j.template get<uint64_t>();
       if (u > static_cast<uint64_t>(INT64_MAX)) return Value::number(static_cast<double>(u));
       return Value::integer(static_cast<int64_t>(u));
     }
-    case nlohmann::json::value_t::number_float: return Value::number(j.template get<double>());
-    case nlohmann::json::value_t::string: return Value::string(j.template get<std::string>());
+    case nlohmann::json::value_t::number_float:
+      return Value::number(j.template get<double>());
+    case nlohmann::json::value_t::string:
+      return Value::string(j.template get<std::string>());
     case nlohmann::json::value_t::array: {
       Value v = Value::new_list();
       for (const auto& e : j) v.list->items.push_back(from_json_impl(e, depth + 1));
@@ -468,12 +538,17 @@ static Value from_json_impl(const J& j, int depth) {
         v.dict->items.emplace_back(Value::string(it.key()), from_json_impl(it.value(), depth + 1));
       return v;
     }
-    default: return Value::undefined();
+    default:
+      return Value::undefined();
   }
 }
 
-Value from_json(const nlohmann::ordered_json& j) { return from_json_impl(j, 0); }
-Value from_json(const nlohmann::json& j) { return from_json_impl(j, 0); }
+Value from_json(const nlohmann::ordered_json& j) {
+  return from_json_impl(j, 0);
+}
+Value from_json(const nlohmann::json& j) {
+  return from_json_impl(j, 0);
+}
 
 std::u32string utf8_decode(const std::string& s) {
   // Invalid bytes decode to U+FFFD one byte at a time, so any input is accepted.

@@ -83,9 +83,10 @@ TEST(ChatTemplateGolden, RaiseExceptionMessageIsKept) {
 }
 
 TEST(ChatTemplate, SortedJsonOverloadRenders) {
-  ChatTemplate tpl("{{ bos_token }}{% for m in messages %}{{ m['role'] }}:{{ m['content'] }};{% endfor %}"
-                   "{% if add_generation_prompt %}A:{% endif %}{{ tools }}",
-                   "<s>", "</s>");
+  ChatTemplate tpl(
+      "{{ bos_token }}{% for m in messages %}{{ m['role'] }}:{{ m['content'] }};{% endfor %}"
+      "{% if add_generation_prompt %}A:{% endif %}{{ tools }}",
+      "<s>", "</s>");
   nlohmann::json msgs = nlohmann::json::parse(R"([{"role":"user","content":"hi"}])");
   EXPECT_EQ(tpl.render(msgs, true), "<s>user:hi;A:None");
   EXPECT_EQ(tpl.render(msgs, false, nullptr, {{"x", 1}}), "<s>user:hi;None");

@@ -81,6 +81,9 @@ TEST(JinjaEngine, ErrorsSayWhere) {
     EXPECT_EQ(e.kind(), ErrorKind::kParse);
   }
   EXPECT_THROW(render("{% for x in y recursive %}{% endfor %}"), Error);
+  // Unknown filters and tests fail at parse time, as in jinja2, even in dead branches.
+  EXPECT_THROW(parse_template("{% if false %}{{ x|no_such_filter }}{% endif %}"), Error);
+  EXPECT_THROW(parse_template("{% if false %}{{ x is no_such_test }}{% endif %}"), Error);
   EXPECT_THROW(render("{% extends 'base' %}"), Error);
 }
 
