@@ -74,7 +74,8 @@ std::string make_safetensors(const std::string& name, uint64_t total_bytes) {
   std::fwrite(&n, 8, 1, f);
   std::fwrite(text.data(), 1, text.size(), f);
   std::fflush(f);
-  if (::ftruncate(fileno(f), static_cast<off_t>(8 + n + per * n_tensors)) != 0) std::perror(path.c_str());
+  if (::ftruncate(fileno(f), static_cast<off_t>(8 + n + per * n_tensors)) != 0)
+    std::perror(path.c_str());
   std::fclose(f);
   return path;
 }
@@ -84,7 +85,8 @@ constexpr uint64_t kLarge = 2ull << 30;
 
 void BM_GgufOpen(benchmark::State& state) {
   const uint64_t size = state.range(0) != 0 ? kLarge : kSmall;
-  const std::string path = make_gguf(state.range(0) != 0 ? "large.gguf" : "small.gguf", size, false);
+  const std::string path =
+      make_gguf(state.range(0) != 0 ? "large.gguf" : "small.gguf", size, false);
   for (auto _ : state) {
     auto f = wick::GgufFile::open(path);
     benchmark::DoNotOptimize(f->tensors().size());

@@ -38,11 +38,15 @@ std::string quoted(std::string_view s, size_t max_chars) {
 
 ojson value_json(const GgufValue& v, size_t max_items) {
   switch (v.type) {
-    case GgufType::kString: return ojson(std::string(v.string));
-    case GgufType::kBool: return ojson(v.int_bits != 0);
+    case GgufType::kString:
+      return ojson(std::string(v.string));
+    case GgufType::kBool:
+      return ojson(v.int_bits != 0);
     case GgufType::kF32:
-    case GgufType::kF64: return ojson(v.float_value);
-    case GgufType::kArray: break;
+    case GgufType::kF64:
+      return ojson(v.float_value);
+    case GgufType::kArray:
+      break;
     default:
       if (v.as_i64()) return ojson(*v.as_i64());
       return ojson(v.int_bits);
@@ -77,8 +81,8 @@ std::string value_text(const GgufValue& v, size_t max_items) {
   if (!v.is_array()) return value_json(v, max_items).dump();
   std::vector<std::string> parts;
   const uint64_t shown = max_items == 0 ? v.count : std::min<uint64_t>(v.count, max_items);
-  const ojson numbers = gguf_type_size(v.elem_type) != 0 ? value_json(v, max_items)["values"]
-                                                          : ojson::array();
+  const ojson numbers =
+      gguf_type_size(v.elem_type) != 0 ? value_json(v, max_items)["values"] : ojson::array();
   for (uint64_t i = 0; i < shown; ++i) {
     if (v.elem_type == GgufType::kString) {
       parts.push_back(quoted(v.strings[i], 40));
@@ -118,8 +122,11 @@ void print_table(const std::vector<Row>& rows) {
 ojson rows_json(const std::vector<Row>& rows, const std::vector<std::vector<int64_t>>& shapes) {
   ojson out = ojson::array();
   for (size_t i = 0; i < rows.size(); ++i) {
-    out.push_back({{"name", rows[i].name}, {"dtype", rows[i].dtype}, {"shape", shapes[i]},
-                   {"offset", rows[i].offset}, {"bytes", rows[i].bytes}});
+    out.push_back({{"name", rows[i].name},
+                   {"dtype", rows[i].dtype},
+                   {"shape", shapes[i]},
+                   {"offset", rows[i].offset},
+                   {"bytes", rows[i].bytes}});
   }
   return out;
 }
@@ -133,7 +140,8 @@ int inspect_gguf(const InspectOptions& opt) {
   std::vector<Row> rows;
   std::vector<std::vector<int64_t>> shapes;
   for (const GgufTensorInfo& t : f->tensors()) {
-    rows.push_back({std::string(t.name), t.type_name, shape_str(t.shape), t.file_offset, t.n_bytes});
+    rows.push_back(
+        {std::string(t.name), t.type_name, shape_str(t.shape), t.file_offset, t.n_bytes});
     shapes.push_back(t.shape);
   }
   if (opt.json) {
@@ -142,9 +150,13 @@ int inspect_gguf(const InspectOptions& opt) {
       meta[std::string(kv.key)] = {{"type", gguf_type_name(kv.value.type)},
                                    {"value", value_json(kv.value, opt.max_items)}};
     }
-    print_json({{"format", "gguf"}, {"path", opt.path}, {"version", f->version()},
-                {"file_size", f->file_size()}, {"alignment", f->alignment()},
-                {"data_offset", f->data_offset()}, {"metadata", meta},
+    print_json({{"format", "gguf"},
+                {"path", opt.path},
+                {"version", f->version()},
+                {"file_size", f->file_size()},
+                {"alignment", f->alignment()},
+                {"data_offset", f->data_offset()},
+                {"metadata", meta},
                 {"tensors", rows_json(rows, shapes)}});
     return 0;
   }
@@ -168,8 +180,11 @@ ojson safetensors_json(const SafetensorsFile& f, std::vector<Row>& rows) {
     rows.push_back({t.name, t.dtype_name, shape_str(t.shape), t.file_offset, t.n_bytes});
     shapes.push_back(t.shape);
   }
-  return {{"path", f.path()}, {"file_size", f.file_size()}, {"header_bytes", f.header_bytes()},
-          {"metadata", f.metadata()}, {"tensors", rows_json(rows, shapes)}};
+  return {{"path", f.path()},
+          {"file_size", f.file_size()},
+          {"header_bytes", f.header_bytes()},
+          {"metadata", f.metadata()},
+          {"tensors", rows_json(rows, shapes)}};
 }
 
 int inspect_safetensors(const InspectOptions& opt) {
@@ -183,10 +198,11 @@ int inspect_safetensors(const InspectOptions& opt) {
   }
   for (const auto& shard : ckpt->shards()) {
     safetensors_json(*shard, rows);
-    fmt::print("safetensors  {}  ({} bytes, header {} bytes)\n", shard->path(),
-               shard->file_size(), shard->header_bytes());
+    fmt::print("safetensors  {}  ({} bytes, header {} bytes)\n", shard->path(), shard->file_size(),
+               shard->header_bytes());
     fmt::print("metadata ({} keys):\n", shard->metadata().size());
-    for (const auto& [key, value] : shard->metadata()) fmt::print("  {}  {}\n", key, quoted(value, 120));
+    for (const auto& [key, value] : shard->metadata())
+      fmt::print("  {}  {}\n", key, quoted(value, 120));
     print_table(rows);
   }
   return 0;

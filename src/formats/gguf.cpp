@@ -14,35 +14,39 @@
 
 namespace wick {
 
-static_assert(std::endian::native == std::endian::little, "GGUF reader assumes a little-endian host");
+static_assert(std::endian::native == std::endian::little,
+              "GGUF reader assumes a little-endian host");
 
 namespace {
 
 // ggml_type_traits: block size and bytes per block of every assigned ggml type id.
 constexpr std::array<GgmlTypeInfo, 32> kGgmlTypes = {{
-    {0, "f32", 1, 4},         {1, "f16", 1, 2},          {2, "q4_0", 32, 18},
-    {3, "q4_1", 32, 20},      {6, "q5_0", 32, 22},       {7, "q5_1", 32, 24},
-    {8, "q8_0", 32, 34},      {9, "q8_1", 32, 36},       {10, "q2_k", 256, 84},
-    {11, "q3_k", 256, 110},   {12, "q4_k", 256, 144},    {13, "q5_k", 256, 176},
-    {14, "q6_k", 256, 210},   {15, "q8_k", 256, 292},    {16, "iq2_xxs", 256, 66},
-    {17, "iq2_xs", 256, 74},  {18, "iq3_xxs", 256, 98},  {19, "iq1_s", 256, 50},
-    {20, "iq4_nl", 32, 18},   {21, "iq3_s", 256, 110},   {22, "iq2_s", 256, 82},
-    {23, "iq4_xs", 256, 136}, {24, "i8", 1, 1},          {25, "i16", 1, 2},
-    {26, "i32", 1, 4},        {27, "i64", 1, 8},         {28, "f64", 1, 8},
-    {29, "iq1_m", 256, 56},   {30, "bf16", 1, 2},        {34, "tq1_0", 256, 54},
+    {0, "f32", 1, 4},         {1, "f16", 1, 2},         {2, "q4_0", 32, 18},
+    {3, "q4_1", 32, 20},      {6, "q5_0", 32, 22},      {7, "q5_1", 32, 24},
+    {8, "q8_0", 32, 34},      {9, "q8_1", 32, 36},      {10, "q2_k", 256, 84},
+    {11, "q3_k", 256, 110},   {12, "q4_k", 256, 144},   {13, "q5_k", 256, 176},
+    {14, "q6_k", 256, 210},   {15, "q8_k", 256, 292},   {16, "iq2_xxs", 256, 66},
+    {17, "iq2_xs", 256, 74},  {18, "iq3_xxs", 256, 98}, {19, "iq1_s", 256, 50},
+    {20, "iq4_nl", 32, 18},   {21, "iq3_s", 256, 110},  {22, "iq2_s", 256, 82},
+    {23, "iq4_xs", 256, 136}, {24, "i8", 1, 1},         {25, "i16", 1, 2},
+    {26, "i32", 1, 4},        {27, "i64", 1, 8},        {28, "f64", 1, 8},
+    {29, "iq1_m", 256, 56},   {30, "bf16", 1, 2},       {34, "tq1_0", 256, 54},
     {35, "tq2_0", 256, 66},   {39, "mxfp4", 32, 17},
 }};
 
-constexpr uint64_t kMinKvBytes = 8 + 4 + 1;          // empty key, type, one-byte value
+constexpr uint64_t kMinKvBytes = 8 + 4 + 1;              // empty key, type, one-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 4 + 8;  // empty name, n_dims = 0, type, offset
 
-bool is_power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool is_power_of_two(uint64_t v) {
+  return v != 0 && (v & (v - 1)) == 0;
+}
 
 }  // namespace
 
 const char* gguf_type_name(GgufType type) {
-  static constexpr std::array<const char*, 13> kNames = {
-      "u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool", "string", "array", "u64", "i64", "f64"};
+  static constexpr std::array<const char*, 13> kNames = {"u8",  "i8",  "u16",  "i16",    "u32",
+                                                         "i32", "f32", "bool", "string", "array",
+                                                         "u64", "i64", "f64"};
   const auto index = static_cast<size_t>(type);
   return index < kNames.size() ? kNames[index] : "unknown";
 }
@@ -51,17 +55,22 @@ size_t gguf_type_size(GgufType type) {
   switch (type) {
     case GgufType::kU8:
     case GgufType::kI8:
-    case GgufType::kBool: return 1;
+    case GgufType::kBool:
+      return 1;
     case GgufType::kU16:
-    case GgufType::kI16: return 2;
+    case GgufType::kI16:
+      return 2;
     case GgufType::kU32:
     case GgufType::kI32:
-    case GgufType::kF32: return 4;
+    case GgufType::kF32:
+      return 4;
     case GgufType::kU64:
     case GgufType::kI64:
-    case GgufType::kF64: return 8;
+    case GgufType::kF64:
+      return 8;
     case GgufType::kString:
-    case GgufType::kArray: return 0;
+    case GgufType::kArray:
+      return 0;
   }
   return 0;
 }
@@ -76,8 +85,10 @@ bool gguf_type_is_integer(GgufType type) {
     case GgufType::kI32:
     case GgufType::kU64:
     case GgufType::kI64:
-    case GgufType::kBool: return true;
-    default: return false;
+    case GgufType::kBool:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -120,16 +131,26 @@ T load(const uint8_t* p) {
 
 uint64_t decode_int_bits(GgufType type, const uint8_t* p) {
   switch (type) {
-    case GgufType::kU8: return load<uint8_t>(p);
-    case GgufType::kI8: return static_cast<uint64_t>(static_cast<int64_t>(load<int8_t>(p)));
-    case GgufType::kU16: return load<uint16_t>(p);
-    case GgufType::kI16: return static_cast<uint64_t>(static_cast<int64_t>(load<int16_t>(p)));
-    case GgufType::kU32: return load<uint32_t>(p);
-    case GgufType::kI32: return static_cast<uint64_t>(static_cast<int64_t>(load<int32_t>(p)));
-    case GgufType::kU64: return load<uint64_t>(p);
-    case GgufType::kI64: return load<uint64_t>(p);
-    case GgufType::kBool: return load<uint8_t>(p) != 0 ? 1 : 0;
-    default: return 0;
+    case GgufType::kU8:
+      return load<uint8_t>(p);
+    case GgufType::kI8:
+      return static_cast<uint64_t>(static_cast<int64_t>(load<int8_t>(p)));
+    case GgufType::kU16:
+      return load<uint16_t>(p);
+    case GgufType::kI16:
+      return static_cast<uint64_t>(static_cast<int64_t>(load<int16_t>(p)));
+    case GgufType::kU32:
+      return load<uint32_t>(p);
+    case GgufType::kI32:
+      return static_cast<uint64_t>(static_cast<int64_t>(load<int32_t>(p)));
+    case GgufType::kU64:
+      return load<uint64_t>(p);
+    case GgufType::kI64:
+      return load<uint64_t>(p);
+    case GgufType::kBool:
+      return load<uint8_t>(p) != 0 ? 1 : 0;
+    default:
+      return 0;
   }
 }
 
@@ -216,8 +237,9 @@ class GgufParser {
   void parse_header() {
     const uint32_t magic = read<uint32_t>("magic");
     if (magic != kGgufMagic) {
-      fail_at(0, "magic", fmt::format("not a GGUF file (first bytes {:08x}, expected 'GGUF')",
-                                      __builtin_bswap32(magic)));
+      fail_at(0, "magic",
+              fmt::format("not a GGUF file (first bytes {:08x}, expected 'GGUF')",
+                          __builtin_bswap32(magic)));
     }
     file_.version_ = read<uint32_t>("version");
     const uint32_t v = file_.version_;
@@ -239,9 +261,9 @@ class GgufParser {
               fmt::format("{} entries cannot fit in the {} bytes left", kv_count_, remaining()));
     }
     if (tensor_count_ > remaining() / kMinTensorInfoBytes) {
-      fail_at(tensor_at, "tensor count",
-              fmt::format("{} tensors cannot fit in the {} bytes left", tensor_count_,
-                          remaining()));
+      fail_at(
+          tensor_at, "tensor count",
+          fmt::format("{} tensors cannot fit in the {} bytes left", tensor_count_, remaining()));
     }
     file_.kvs_.reserve(kv_count_);
     file_.tensors_.reserve(tensor_count_);
@@ -333,8 +355,8 @@ class GgufParser {
     const uint64_t dims_at = pos_;
     const uint32_t n_dims = read<uint32_t>("n_dims");
     if (n_dims > static_cast<uint32_t>(kGgufMaxDims)) {
-      fail_at(dims_at, "n_dims", fmt::format("{} dimensions exceed the maximum of {}", n_dims,
-                                             kGgufMaxDims));
+      fail_at(dims_at, "n_dims",
+              fmt::format("{} dimensions exceed the maximum of {}", n_dims, kGgufMaxDims));
     }
     uint64_t n_elements = 1;
     for (uint32_t d = 0; d < n_dims; ++d) {
@@ -343,8 +365,8 @@ class GgufParser {
       if (extent > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
           __builtin_mul_overflow(n_elements, extent, &n_elements) ||
           n_elements > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        fail_at(at, "dimension", fmt::format("ne[{}] = {} makes the element count overflow", d,
-                                             extent));
+        fail_at(at, "dimension",
+                fmt::format("ne[{}] = {} makes the element count overflow", d, extent));
       }
       info.ne.push_back(extent);
     }
@@ -354,9 +376,9 @@ class GgufParser {
     const uint64_t offset_at = pos_;
     info.offset = read<uint64_t>("data offset");
     if (info.offset % file_.alignment_ != 0) {
-      fail_at(offset_at, "data offset",
-              fmt::format("{} is not a multiple of the alignment {}", info.offset,
-                          file_.alignment_));
+      fail_at(
+          offset_at, "data offset",
+          fmt::format("{} is not a multiple of the alignment {}", info.offset, file_.alignment_));
     }
     if (!file_.tensor_index_.emplace(info.name, file_.tensors_.size()).second) {
       fail_at(info_at, "name", "duplicate tensor name");
@@ -588,7 +610,8 @@ std::vector<T> GgufFile::get_int_array(std::string_view key, const char* wanted)
   const bool is_signed = gguf_type_is_signed(v.elem_type);
   std::vector<T> out(v.count);
   for (uint64_t i = 0; i < v.count; ++i) {
-    const uint64_t bits = decode_int_bits(v.elem_type, v.raw.data() + i * gguf_type_size(v.elem_type));
+    const uint64_t bits =
+        decode_int_bits(v.elem_type, v.raw.data() + i * gguf_type_size(v.elem_type));
     const bool fits =
         is_signed ? std::in_range<T>(static_cast<int64_t>(bits)) : std::in_range<T>(bits);
     if (!fits) {

@@ -53,9 +53,9 @@ struct GgufValue {
   // kArray only.
   GgufType elem_type = GgufType::kU8;
   uint64_t count = 0;
-  std::span<const uint8_t> raw;            // fixed-size elements, little-endian, unaligned
-  std::vector<std::string_view> strings;   // elem_type == kString
-  std::vector<GgufValue> arrays;           // elem_type == kArray (nested arrays)
+  std::span<const uint8_t> raw;           // fixed-size elements, little-endian, unaligned
+  std::vector<std::string_view> strings;  // elem_type == kString
+  std::vector<GgufValue> arrays;          // elem_type == kArray (nested arrays)
 
   bool is_array() const { return type == GgufType::kArray; }
   bool is_integer() const { return gguf_type_is_integer(type); }
@@ -89,8 +89,8 @@ const GgmlTypeInfo* ggml_type_info(uint32_t ggml_type);
 struct GgufTensorInfo {
   std::string_view name;
   uint32_t ggml_type = 0;
-  const char* type_name = "";    // ggml name, "q4_k"
-  std::optional<DType> dtype;    // nullopt when wick has no DType for the ggml type
+  const char* type_name = "";  // ggml name, "q4_k"
+  std::optional<DType> dtype;  // nullopt when wick has no DType for the ggml type
   // GGUF order: innermost first, ne[0] is the number of columns (contiguous dimension).
   std::vector<uint64_t> ne;
   // PyTorch order, rows first: shape = reverse(ne). A (rows, cols) matrix has ne = {cols, rows}.
@@ -172,7 +172,7 @@ class GgufFile {
 
 inline constexpr uint32_t kGgufMagic = 0x46554747;  // "GGUF" little-endian
 inline constexpr uint32_t kGgufDefaultAlignment = 32;
-inline constexpr int kGgufMaxDims = 4;               // GGML_MAX_DIMS
+inline constexpr int kGgufMaxDims = 4;  // GGML_MAX_DIMS
 inline constexpr int kGgufMaxArrayNesting = 8;
 
 }  // namespace wick

@@ -28,7 +28,9 @@ void put_string(std::vector<uint8_t>& out, std::string_view s) {
   out.insert(out.end(), s.begin(), s.end());
 }
 
-uint64_t align_up(uint64_t v, uint64_t alignment) { return (v + alignment - 1) / alignment * alignment; }
+uint64_t align_up(uint64_t v, uint64_t alignment) {
+  return (v + alignment - 1) / alignment * alignment;
+}
 
 template <class T>
 void put_array(std::vector<uint8_t>& out, GgufType elem, std::span<const T> v) {
@@ -55,10 +57,10 @@ void GgufWriter::begin_kv(std::string_view key, GgufType type) {
   ++kv_count_;
 }
 
-#define WICK_GGUF_SCALAR(method, T, type)           \
+#define WICK_GGUF_SCALAR(method, T, type)              \
   void GgufWriter::method(std::string_view key, T v) { \
-    begin_kv(key, type);                            \
-    put<T>(kv_bytes_, v);                           \
+    begin_kv(key, type);                               \
+    put<T>(kv_bytes_, v);                              \
   }
 WICK_GGUF_SCALAR(add_u8, uint8_t, GgufType::kU8)
 WICK_GGUF_SCALAR(add_i8, int8_t, GgufType::kI8)
@@ -82,10 +84,10 @@ void GgufWriter::add_string(std::string_view key, std::string_view v) {
   put_string(kv_bytes_, v);
 }
 
-#define WICK_GGUF_ARRAY(T, elem)                                          \
+#define WICK_GGUF_ARRAY(T, elem)                                           \
   void GgufWriter::add_array(std::string_view key, std::span<const T> v) { \
-    begin_kv(key, GgufType::kArray);                                      \
-    put_array<T>(kv_bytes_, elem, v);                                     \
+    begin_kv(key, GgufType::kArray);                                       \
+    put_array<T>(kv_bytes_, elem, v);                                      \
   }
 WICK_GGUF_ARRAY(uint8_t, GgufType::kU8)
 WICK_GGUF_ARRAY(int32_t, GgufType::kI32)
@@ -128,10 +130,17 @@ void GgufWriter::add_value(std::string_view key, const GgufValue& v) {
 // Payload of a value (without the type id), recursively for arrays.
 void GgufWriter::put_value(const GgufValue& v) {
   switch (v.type) {
-    case GgufType::kString: put_string(kv_bytes_, v.string); return;
-    case GgufType::kF32: put<float>(kv_bytes_, static_cast<float>(v.float_value)); return;
-    case GgufType::kF64: put<double>(kv_bytes_, v.float_value); return;
-    case GgufType::kArray: break;
+    case GgufType::kString:
+      put_string(kv_bytes_, v.string);
+      return;
+    case GgufType::kF32:
+      put<float>(kv_bytes_, static_cast<float>(v.float_value));
+      return;
+    case GgufType::kF64:
+      put<double>(kv_bytes_, v.float_value);
+      return;
+    case GgufType::kArray:
+      break;
     default: {  // integers and bool: the low bytes of the (sign-extended) bits
       const size_t at = kv_bytes_.size();
       kv_bytes_.resize(at + gguf_type_size(v.type));
@@ -164,14 +173,14 @@ GgufWriter::PendingTensor GgufWriter::make_tensor(std::string_view name, DType d
   t.ggml_type = static_cast<uint32_t>(info.ggml_type);
   int64_t numel = 1;
   for (auto it = shape.rbegin(); it != shape.rend(); ++it) {
-    WICK_CHECK(*it >= 0 && !__builtin_mul_overflow(numel, *it, &numel),
-               ErrorKind::kInvalidArgument, "tensor '{}': bad extent {}", name, *it);
+    WICK_CHECK(*it >= 0 && !__builtin_mul_overflow(numel, *it, &numel), ErrorKind::kInvalidArgument,
+               "tensor '{}': bad extent {}", name, *it);
     t.ne.push_back(static_cast<uint64_t>(*it));
   }
   const int64_t columns = shape.empty() ? 1 : shape.back();
   WICK_CHECK(columns % info.block_size == 0, ErrorKind::kInvalidArgument,
-             "tensor '{}': last extent {} is not a multiple of the {} block size {}", name,
-             columns, info.name, info.block_size);
+             "tensor '{}': last extent {} is not a multiple of the {} block size {}", name, columns,
+             info.name, info.block_size);
   t.n_bytes = dtype_bytes_for(dtype, static_cast<uint64_t>(numel));
   return t;
 }
@@ -216,7 +225,9 @@ std::vector<uint8_t> GgufWriter::header_bytes() const {
   return out;
 }
 
-uint64_t GgufWriter::data_section_bytes() const { return align_up(data_end_, alignment_); }
+uint64_t GgufWriter::data_section_bytes() const {
+  return align_up(data_end_, alignment_);
+}
 
 std::vector<uint8_t> GgufWriter::to_bytes() const {
   std::vector<uint8_t> out = header_bytes();

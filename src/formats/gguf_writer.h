@@ -62,7 +62,7 @@ class GgufWriter {
     uint32_t ggml_type;
     std::vector<uint64_t> ne;  // innermost first
     uint64_t n_bytes;
-    uint64_t offset;  // in the data section
+    uint64_t offset;            // in the data section
     std::vector<uint8_t> data;  // empty for zero tensors
   };
 

@@ -27,11 +27,21 @@ struct StDType {
 };
 
 const std::array<StDType, 16> kDTypes = {{
-    {"BOOL", 1, DType::kBool},   {"U8", 1, DType::kU8},     {"I8", 1, std::nullopt},
-    {"I16", 2, std::nullopt},    {"U16", 2, std::nullopt},  {"F16", 2, DType::kF16},
-    {"BF16", 2, DType::kBF16},   {"I32", 4, DType::kI32},   {"U32", 4, std::nullopt},
-    {"F32", 4, DType::kF32},     {"F64", 8, std::nullopt},  {"I64", 8, DType::kI64},
-    {"U64", 8, std::nullopt},    {"F8_E4M3", 1, std::nullopt}, {"F8_E5M2", 1, std::nullopt},
+    {"BOOL", 1, DType::kBool},
+    {"U8", 1, DType::kU8},
+    {"I8", 1, std::nullopt},
+    {"I16", 2, std::nullopt},
+    {"U16", 2, std::nullopt},
+    {"F16", 2, DType::kF16},
+    {"BF16", 2, DType::kBF16},
+    {"I32", 4, DType::kI32},
+    {"U32", 4, std::nullopt},
+    {"F32", 4, DType::kF32},
+    {"F64", 8, std::nullopt},
+    {"I64", 8, DType::kI64},
+    {"U64", 8, std::nullopt},
+    {"F8_E4M3", 1, std::nullopt},
+    {"F8_E5M2", 1, std::nullopt},
     {"F8_E8M0", 1, std::nullopt},
 }};
 
@@ -51,8 +61,8 @@ class SafetensorsParser {
   void parse() {
     const std::span<const uint8_t> bytes = file_.bytes_;
     if (bytes.size() < 8) {
-      bad(0, fmt::format("file of {} bytes is too short for the 8-byte header length",
-                         bytes.size()));
+      bad(0,
+          fmt::format("file of {} bytes is too short for the 8-byte header length", bytes.size()));
     }
     uint64_t n = 0;
     std::memcpy(&n, bytes.data(), 8);
@@ -61,8 +71,8 @@ class SafetensorsParser {
                          bytes.size() - 8));
     }
     if (n > kSafetensorsMaxHeaderBytes) {
-      bad(0, fmt::format("header length {} exceeds the {} byte limit", n,
-                         kSafetensorsMaxHeaderBytes));
+      bad(0,
+          fmt::format("header length {} exceeds the {} byte limit", n, kSafetensorsMaxHeaderBytes));
     }
     file_.header_bytes_ = n;
     const json header = parse_json(bytes.subspan(8, n));
@@ -119,7 +129,8 @@ class SafetensorsParser {
     SafetensorsTensorInfo info;
     info.name = name;
     const auto dtype_it = entry.find("dtype");
-    if (dtype_it == entry.end() || !dtype_it->is_string()) bad_tensor(name, "missing string 'dtype'");
+    if (dtype_it == entry.end() || !dtype_it->is_string())
+      bad_tensor(name, "missing string 'dtype'");
     info.dtype_name = dtype_it->get<std::string>();
     const StDType* dtype = find_dtype(info.dtype_name);
     if (dtype == nullptr) bad_tensor(name, fmt::format("unknown dtype '{}'", info.dtype_name));
@@ -131,7 +142,8 @@ class SafetensorsParser {
     for (const json& extent : *shape_it) {
       if (!extent.is_number_unsigned() ||
           extent.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        bad_tensor(name, fmt::format("shape entry {} is not a non-negative integer", extent.dump()));
+        bad_tensor(name,
+                   fmt::format("shape entry {} is not a non-negative integer", extent.dump()));
       }
       const uint64_t e = extent.get<uint64_t>();
       if (__builtin_mul_overflow(numel, e, &numel) ||
@@ -148,16 +160,17 @@ class SafetensorsParser {
     }
     const uint64_t begin = (*offsets_it)[0].get<uint64_t>();
     const uint64_t end = (*offsets_it)[1].get<uint64_t>();
-    if (end < begin) bad_tensor(name, fmt::format("data_offsets [{}, {}] end before begin", begin, end));
+    if (end < begin)
+      bad_tensor(name, fmt::format("data_offsets [{}, {}] end before begin", begin, end));
     uint64_t expected = 0;
     if (__builtin_mul_overflow(numel, static_cast<uint64_t>(dtype->bytes), &expected)) {
       bad_tensor(name, fmt::format("shape {} of {} overflows the byte count", shape_it->dump(),
                                    info.dtype_name));
     }
     if (end - begin != expected) {
-      bad_tensor(name, fmt::format("data_offsets [{}, {}] hold {} bytes but shape {} of {} needs {}",
-                                   begin, end, end - begin, shape_it->dump(), info.dtype_name,
-                                   expected));
+      bad_tensor(name,
+                 fmt::format("data_offsets [{}, {}] hold {} bytes but shape {} of {} needs {}",
+                             begin, end, end - begin, shape_it->dump(), info.dtype_name, expected));
     }
     const uint64_t data_bytes = file_.bytes_.size() - 8 - file_.header_bytes_;
     if (end > data_bytes) {
@@ -196,9 +209,8 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path) 
   return open_bytes(bytes, path, std::move(mapped));
 }
 
-std::shared_ptr<SafetensorsFile> SafetensorsFile::open_bytes(std::span<const uint8_t> bytes,
-                                                             std::string name,
-                                                             std::shared_ptr<const void> keepalive) {
+std::shared_ptr<SafetensorsFile> SafetensorsFile::open_bytes(
+    std::span<const uint8_t> bytes, std::string name, std::shared_ptr<const void> keepalive) {
   std::shared_ptr<SafetensorsFile> file(new SafetensorsFile());
   file->path_ = std::move(name);
   file->bytes_ = bytes;

@@ -35,9 +35,9 @@ class SafetensorsFile {
  public:
   // Throws Error(kParse) naming the file, field and offset for malformed files.
   static std::shared_ptr<SafetensorsFile> open(const std::string& path);
-  static std::shared_ptr<SafetensorsFile> open_bytes(std::span<const uint8_t> bytes,
-                                                     std::string name,
-                                                     std::shared_ptr<const void> keepalive = nullptr);
+  static std::shared_ptr<SafetensorsFile> open_bytes(
+      std::span<const uint8_t> bytes, std::string name,
+      std::shared_ptr<const void> keepalive = nullptr);
 
   const std::string& path() const { return path_; }
   uint64_t file_size() const { return bytes_.size(); }
@@ -86,7 +86,7 @@ class SafetensorsCheckpoint {
 
   std::vector<std::shared_ptr<SafetensorsFile>> shards_;
   std::vector<std::string> names_;
-  std::unordered_map<std::string, size_t> shard_of_;  // name -> index in shards_
+  std::unordered_map<std::string, size_t> shard_of_;   // name -> index in shards_
   std::map<std::string, std::string> index_metadata_;  // "metadata" of the index, as strings
 };
 

@@ -107,8 +107,8 @@ void unpermute_qk_rows(std::span<const uint8_t> src, std::span<uint8_t> dst, uin
              ErrorKind::kInvalidArgument, "cannot unpermute {} rows into {} heads of even size",
              rows, n_heads);
   WICK_CHECK(src.size() == dst.size() && (rows == 0 ? src.empty() : src.size() % rows == 0),
-             ErrorKind::kInvalidArgument,
-             "unpermute: {} bytes is not {} whole rows", src.size(), rows);
+             ErrorKind::kInvalidArgument, "unpermute: {} bytes is not {} whole rows", src.size(),
+             rows);
   // Rows of zero bytes (a lying file can declare 2^40 of them): nothing to move, and the loop
   // below must stay proportional to the bytes, not to the declared extents.
   if (src.empty()) return;
@@ -121,8 +121,7 @@ void unpermute_qk_rows(std::span<const uint8_t> src, std::span<uint8_t> dst, uin
       for (uint64_t i = 0; i < half; ++i) {
         const uint64_t hf_row = h * head_dim + p * half + i;
         const uint64_t gguf_row = h * head_dim + 2 * i + p;
-        std::memcpy(dst.data() + hf_row * row_bytes, src.data() + gguf_row * row_bytes,
-                    row_bytes);
+        std::memcpy(dst.data() + hf_row * row_bytes, src.data() + gguf_row * row_bytes, row_bytes);
       }
     }
   }
@@ -137,10 +136,9 @@ Tensor WeightSource::tensor(std::string_view name) const {
   const WeightFixup fix = fixup(name);
   if (fix.kind == WeightFixup::Kind::kNone) {
     // Storage wants a mutable pointer; the mapping is PROT_READ, so this view is read-only.
-    auto storage = std::make_shared<Storage>(Device::cpu(),
-                                             const_cast<uint8_t*>(stored.data.data()),
-                                             stored.data.size(),
-                                             std::const_pointer_cast<void>(stored.keepalive));
+    auto storage = std::make_shared<Storage>(
+        Device::cpu(), const_cast<uint8_t*>(stored.data.data()), stored.data.size(),
+        std::const_pointer_cast<void>(stored.keepalive));
     return Tensor::from_storage(std::move(storage), shape, meta.dtype);
   }
   Tensor out = Tensor::empty(shape, meta.dtype);
@@ -187,8 +185,8 @@ GgufWeightSource::GgufWeightSource(std::shared_ptr<const GgufFile> file) : file_
     bool pre_ffw = false;
     std::string_view layer, base, suffix;
     if (split_layer_name(gguf_name, layer, base, suffix) && base == "ffn_norm") {
-      pre_ffw = file_->find_tensor(fmt::format("blk.{}.post_attention_norm.weight", layer)) !=
-                nullptr;
+      pre_ffw =
+          file_->find_tensor(fmt::format("blk.{}.post_attention_norm.weight", layer)) != nullptr;
     }
     std::string hf = gguf_to_hf_name(gguf_name, pre_ffw);
     if (hf.empty() || entries_.contains(hf)) hf = std::string(gguf_name);
@@ -199,7 +197,8 @@ GgufWeightSource::GgufWeightSource(std::shared_ptr<const GgufFile> file) : file_
   }
 }
 
-WeightFixup GgufWeightSource::fixup_for(std::string_view gguf_name, std::string_view hf_name) const {
+WeightFixup GgufWeightSource::fixup_for(std::string_view gguf_name,
+                                        std::string_view hf_name) const {
   const std::string_view arch = file_->architecture();
   if (contains_name(kNormPlusOneArchs, arch) && gguf_name.ends_with("norm.weight")) {
     return {WeightFixup::Kind::kSubtractOne, 0};
@@ -241,9 +240,13 @@ WeightSource::Bytes GgufWeightSource::bytes(std::string_view name) const {
   return {file_->tensor_bytes(t), file_->keepalive()};
 }
 
-WeightFixup GgufWeightSource::fixup(std::string_view name) const { return require(name).fixup; }
+WeightFixup GgufWeightSource::fixup(std::string_view name) const {
+  return require(name).fixup;
+}
 
-std::string GgufWeightSource::describe() const { return "GGUF " + file_->path(); }
+std::string GgufWeightSource::describe() const {
+  return "GGUF " + file_->path();
+}
 
 std::string_view GgufWeightSource::gguf_name(std::string_view name) const {
   const auto it = entries_.find(std::string(name));

@@ -181,7 +181,8 @@ std::vector<uint8_t> wick_writer_bytes() {
     const uint16_t d = f32_to_f16(1.0f);
     q.push_back(static_cast<uint8_t>(d & 0xff));
     q.push_back(static_cast<uint8_t>(d >> 8));
-    for (int i = 0; i < 32; ++i) q.push_back(static_cast<uint8_t>(static_cast<int8_t>(row ? -i : i)));
+    for (int i = 0; i < 32; ++i)
+      q.push_back(static_cast<uint8_t>(static_cast<int8_t>(row ? -i : i)));
   }
   const std::vector<int64_t> q_shape = {2, 32};
   w.add_tensor("q", DType::kQ8_0, q_shape, q);
@@ -193,7 +194,8 @@ TEST(FormatFixtures, WickWriterFileIsCurrent) {
   const std::vector<uint8_t> bytes = wick_writer_bytes();
   if (std::getenv("WICK_UPDATE_FIXTURES") != nullptr) {
     std::ofstream(path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
   }
   const auto f = GgufFile::open(path);
   const auto mapped = f->keepalive();

@@ -68,12 +68,14 @@ class TempDir {
   std::string write(const std::string& name, const std::vector<uint8_t>& bytes) const {
     const std::string p = file(name);
     std::ofstream(p, std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
     return p;
   }
   std::string write(const std::string& name, std::string_view text) const {
     const std::string p = file(name);
-    std::ofstream(p, std::ios::binary).write(text.data(), static_cast<std::streamsize>(text.size()));
+    std::ofstream(p, std::ios::binary)
+        .write(text.data(), static_cast<std::streamsize>(text.size()));
     return p;
   }
   const std::filesystem::path& path() const { return path_; }
@@ -97,6 +99,8 @@ inline void expect_error(const std::function<void()>& fn, ErrorKind kind,
   }
 }
 
-inline std::string data_dir() { return std::string(WICK_SOURCE_DIR) + "/tests/data/formats"; }
+inline std::string data_dir() {
+  return std::string(WICK_SOURCE_DIR) + "/tests/data/formats";
+}
 
 }  // namespace wick::test

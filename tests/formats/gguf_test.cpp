@@ -37,8 +37,8 @@ Bytes header(uint64_t n_tensors, uint64_t n_kv, uint32_t version = 3) {
 }
 
 // One f32 tensor info of ne = dims at `offset`.
-Bytes& tensor_info(Bytes& b, std::string_view name, std::vector<uint64_t> dims,
-                   uint32_t type = 0, uint64_t offset = 0) {
+Bytes& tensor_info(Bytes& b, std::string_view name, std::vector<uint64_t> dims, uint32_t type = 0,
+                   uint64_t offset = 0) {
   b.str(name).u32(static_cast<uint32_t>(dims.size()));
   for (uint64_t d : dims) b.u64(d);
   return b.u32(type).u64(offset);
@@ -155,8 +155,8 @@ TEST(Gguf, TensorsRoundTripWithAlignmentAndShapes) {
   ASSERT_EQ(f->tensors().size(), 4u);
   const GgufTensorInfo* mi = f->find_tensor("m");
   ASSERT_NE(mi, nullptr);
-  EXPECT_EQ(mi->ne, (std::vector<uint64_t>{3, 2}));      // innermost first
-  EXPECT_EQ(mi->shape, (std::vector<int64_t>{2, 3}));    // PyTorch order
+  EXPECT_EQ(mi->ne, (std::vector<uint64_t>{3, 2}));    // innermost first
+  EXPECT_EQ(mi->shape, (std::vector<int64_t>{2, 3}));  // PyTorch order
   EXPECT_EQ(mi->dtype, DType::kF32);
   EXPECT_EQ(mi->n_bytes, 24u);
   const auto mb = f->tensor_bytes(*mi);
@@ -228,7 +228,8 @@ TEST(Gguf, LargeTokenArrayLoadsFast) {
   const std::vector<uint8_t> bytes = w.to_bytes();
   const auto start = std::chrono::steady_clock::now();
   const auto f = parse(bytes);
-  const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const auto ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(f->get_string_array("tokenizer.ggml.tokens")[262143], "tok262143");
   EXPECT_EQ(f->get_f32_array("tokenizer.ggml.scores").size(), 262144u);
   EXPECT_LT(ms, 500.0) << "parsing 262k tokens took " << ms << " ms";
@@ -252,7 +253,8 @@ TEST(GgufMalformed, UnsupportedVersions) {
 TEST(GgufMalformed, TruncatedHeader) {
   Bytes b = header(0, 1);
   b.str("general.name").u32(8).u64(100).raw("short");
-  expect_parse_error(b.data, {"metadata 'general.name'", "string length 100", "byte 48", "5 bytes left"});
+  expect_parse_error(b.data,
+                     {"metadata 'general.name'", "string length 100", "byte 48", "5 bytes left"});
   std::vector<uint8_t> truncated = header(0, 0).data;
   truncated.resize(20);
   expect_parse_error(truncated, {"metadata count", "byte 16", "needs 8 bytes"});

@@ -61,8 +61,8 @@ TEST(Safetensors, ParsesTensorsMetadataAndBytes) {
 
 TEST(Safetensors, EveryDTypeName) {
   const std::vector<std::pair<const char*, int>> sizes = {
-      {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"I16", 2}, {"U16", 2},     {"F16", 2},
-      {"BF16", 2}, {"I32", 4}, {"U32", 4}, {"F32", 4}, {"F64", 8},     {"I64", 8},
+      {"BOOL", 1}, {"U8", 1},      {"I8", 1},      {"I16", 2},    {"U16", 2}, {"F16", 2},
+      {"BF16", 2}, {"I32", 4},     {"U32", 4},     {"F32", 4},    {"F64", 8}, {"I64", 8},
       {"U64", 8},  {"F8_E4M3", 1}, {"F8_E5M2", 1}, {"F8_E8M0", 1}};
   for (const auto& [name, size] : sizes) {
     const std::string header = fmt::format(
@@ -166,10 +166,9 @@ TEST(SafetensorsCheckpoint, SingleFileAndDirectory) {
 
 TEST(SafetensorsCheckpoint, ShardedIndexResolvesNames) {
   test::TempDir dir;
-  dir.write("m-1.safetensors",
-            st_bytes(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
-                     R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
-                     8, 1));
+  dir.write("m-1.safetensors", st_bytes(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                                        R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                                        8, 1));
   dir.write("m-2.safetensors",
             st_bytes(R"({"c":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", 4, 2));
   dir.write("model.safetensors.index.json",
@@ -194,8 +193,8 @@ TEST(SafetensorsCheckpoint, BadIndexes) {
   };
   expect_error([&] { open_index(R"({"weight_map":{"a":"../m-1.safetensors"}})"); },
                ErrorKind::kParse, {"not a plain file name"});
-  expect_error([&] { open_index(R"({"weight_map":{"z":"m-1.safetensors"}})"); },
-               ErrorKind::kParse, {"'z'", "no such tensor"});
+  expect_error([&] { open_index(R"({"weight_map":{"z":"m-1.safetensors"}})"); }, ErrorKind::kParse,
+               {"'z'", "no such tensor"});
   expect_error([&] { open_index(R"({"weight_map":{"a":"m-9.safetensors"}})"); },
                ErrorKind::kNotFound, {"m-9.safetensors"});
   expect_error([&] { open_index(R"({"weight_map":[]})"); }, ErrorKind::kParse, {"weight_map"});

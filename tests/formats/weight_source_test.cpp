@@ -44,9 +44,11 @@ TEST(WeightNames, GgufToHf) {
   EXPECT_EQ(gguf_to_hf_name("token_embd.weight", false), "model.embed_tokens.weight");
   EXPECT_EQ(gguf_to_hf_name("output_norm.weight", false), "model.norm.weight");
   EXPECT_EQ(gguf_to_hf_name("output.weight", false), "lm_head.weight");
-  EXPECT_EQ(gguf_to_hf_name("blk.0.attn_q.weight", false), "model.layers.0.self_attn.q_proj.weight");
+  EXPECT_EQ(gguf_to_hf_name("blk.0.attn_q.weight", false),
+            "model.layers.0.self_attn.q_proj.weight");
   EXPECT_EQ(gguf_to_hf_name("blk.17.attn_k.bias", false), "model.layers.17.self_attn.k_proj.bias");
-  EXPECT_EQ(gguf_to_hf_name("blk.3.attn_v.weight", false), "model.layers.3.self_attn.v_proj.weight");
+  EXPECT_EQ(gguf_to_hf_name("blk.3.attn_v.weight", false),
+            "model.layers.3.self_attn.v_proj.weight");
   EXPECT_EQ(gguf_to_hf_name("blk.3.attn_output.weight", false),
             "model.layers.3.self_attn.o_proj.weight");
   EXPECT_EQ(gguf_to_hf_name("blk.3.ffn_gate.weight", false), "model.layers.3.mlp.gate_proj.weight");
@@ -82,16 +84,19 @@ TEST(WeightNames, UnpermuteInvertsLlamaPermute) {
                     {reinterpret_cast<uint8_t*>(back.data()), back.size() * sizeof(float)}, rows,
                     heads);
   EXPECT_EQ(back, hf);
-  expect_error([&] {
-    unpermute_qk_rows(as_bytes(stored),
-                      {reinterpret_cast<uint8_t*>(back.data()), back.size() * sizeof(float)},
-                      rows, 5);
-  }, ErrorKind::kInvalidArgument, {"12 rows", "5 heads"});
+  expect_error(
+      [&] {
+        unpermute_qk_rows(as_bytes(stored),
+                          {reinterpret_cast<uint8_t*>(back.data()), back.size() * sizeof(float)},
+                          rows, 5);
+      },
+      ErrorKind::kInvalidArgument, {"12 rows", "5 heads"});
 }
 
 // A tiny llama-family GGUF: 2 heads of dim 4 for Q (8 rows), 1 KV head for K (4 rows).
 std::shared_ptr<GgufFile> write_llama(test::TempDir& dir, std::string_view arch,
-                                      const std::vector<float>& q_hf, const std::vector<float>& k_hf) {
+                                      const std::vector<float>& q_hf,
+                                      const std::vector<float>& k_hf) {
   GgufWriter w;
   w.add_string("general.architecture", arch);
   w.add_u32(std::string(arch) + ".attention.head_count", 2);
@@ -112,13 +117,11 @@ TEST(GgufWeightSource, LlamaNamesAndUnpermutedQk) {
   test::TempDir dir;
   const std::vector<float> q_hf = iota(24), k_hf = iota(12, 100.0f);
   GgufWeightSource source(write_llama(dir, "llama", q_hf, k_hf));
-  EXPECT_EQ(source.names(), (std::vector<std::string>{
-                                "model.layers.0.self_attn.q_proj.weight",
-                                "model.layers.0.self_attn.k_proj.weight",
-                                "model.layers.0.self_attn.v_proj.weight",
-                                "model.layers.0.input_layernorm.weight",
-                                "model.layers.0.post_attention_layernorm.weight",
-                                "rope_freqs.weight"}));
+  EXPECT_EQ(source.names(),
+            (std::vector<std::string>{
+                "model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.k_proj.weight",
+                "model.layers.0.self_attn.v_proj.weight", "model.layers.0.input_layernorm.weight",
+                "model.layers.0.post_attention_layernorm.weight", "rope_freqs.weight"}));
   const WeightInfo qi = source.info("model.layers.0.self_attn.q_proj.weight");
   EXPECT_EQ(qi.shape, (std::vector<int64_t>{8, 3}));
   EXPECT_EQ(source.fixup("model.layers.0.self_attn.q_proj.weight").n_heads, 2);
