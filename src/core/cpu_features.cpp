@@ -27,6 +27,8 @@ unsigned long long read_xcr0() {
 void detect_x86(CpuFeatures& f) {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   if (__get_cpuid_max(0, nullptr) < 7) return;
+  __cpuid(0, eax, ebx, ecx, edx);
+  f.vendor_amd = ebx == 0x68747541u && edx == 0x69746e65u && ecx == 0x444d4163u;  // "AuthenticAMD"
   __cpuid_count(1, 0, eax, ebx, ecx, edx);
   const bool osxsave = (ecx >> 27) & 1u;
   const bool avx = (ecx >> 28) & 1u;

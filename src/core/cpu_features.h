@@ -22,6 +22,8 @@ struct CpuFeatures {
   bool amx_tile = false;
   bool amx_bf16 = false;
   bool amx_int8 = false;
+  bool vendor_amd =
+      false;  // "AuthenticAMD": tuning choices that differ between AMD and Intel cores
 
   // The sets our ISA files are compiled for (see cmake/WickCommon.cmake).
   bool has_avx2_set() const { return avx2 && fma && f16c; }

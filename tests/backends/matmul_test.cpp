@@ -425,6 +425,7 @@ TEST(CpuFeatures, AgreesWithCompilerCpuid) {
   EXPECT_EQ(f.avx512vl, __builtin_cpu_supports("avx512vl") != 0);
   EXPECT_EQ(f.avx512vnni, __builtin_cpu_supports("avx512vnni") != 0);
   EXPECT_EQ(f.avx512bf16, __builtin_cpu_supports("avx512bf16") != 0);
+  EXPECT_EQ(f.vendor_amd, __builtin_cpu_is("amd") != 0);
   EXPECT_FALSE(f.str().empty());
 }
 
