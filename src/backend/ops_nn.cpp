@@ -107,9 +107,6 @@ Tensor rope(const Tensor& x, const Tensor& positions, const Tensor& inv_freq, bo
              x.device().str());
   // positions: x.shape[:-2], or anything that broadcasts to it (e.g. (T) for x (B, T, H, D)).
   const Shape lead(std::span<const int64_t>(x.shape().begin(), static_cast<size_t>(x.rank() - 2)));
-  WICK_CHECK(positions.rank() <= lead.rank(), ErrorKind::kInvalidArgument,
-             "rope: positions of shape {} do not match input {} (expected {})",
-             positions.shape().str(), x.shape().str(), lead.str());
   WICK_CHECK(broadcasts_to(positions.shape(), lead), ErrorKind::kInvalidArgument,
              "rope: positions of shape {} do not broadcast to {} for input {}",
              positions.shape().str(), lead.str(), x.shape().str());
