@@ -8,6 +8,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "formats/gguf.h"
+#include "generate/gguf_tokenizer.h"
+
 namespace wick::gen {
 
 namespace {
@@ -65,6 +68,27 @@ void load_hf_extras(const std::string& dir, ModelBundle& b) {
     if (auto id = b.tokenizer->token_to_id(b.eos_token)) add_id(b.eos_ids, *id);
 }
 
+std::string gguf_token(const GgufFile& f, std::span<const std::string_view> tokens, const char* key) {
+  const GgufValue* v = f.find(key);
+  if (!v || !v->as_i64() || *v->as_i64() < 0 || static_cast<size_t>(*v->as_i64()) >= tokens.size())
+    return "";
+  return std::string(tokens[static_cast<size_t>(*v->as_i64())]);
+}
+
+void load_gguf_extras(const GgufFile& f, ModelBundle& b) {
+  if (!f.find("tokenizer.ggml.tokens")) return;
+  b.tokenizer = std::make_unique<tok::Tokenizer>(gguf_tokenizer(f));
+  std::span<const std::string_view> tokens = f.get_string_array("tokenizer.ggml.tokens");
+  b.bos_token = gguf_token(f, tokens, "tokenizer.ggml.bos_token_id");
+  b.eos_token = gguf_token(f, tokens, "tokenizer.ggml.eos_token_id");
+  // End-of-turn / end-of-message tokens also end a reply.
+  for (const char* key : {"tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"})
+    if (const GgufValue* v = f.find(key); v && v->as_i64()) add_id(b.eos_ids, static_cast<int32_t>(*v->as_i64()));
+  const std::string tmpl(f.get_string_or("tokenizer.chat_template", ""));
+  if (!tmpl.empty())
+    b.chat_template = std::make_unique<tok::ChatTemplate>(tmpl, b.bos_token, b.eos_token);
+}
+
 }  // namespace
 
 ModelBundle load_bundle(const std::string& path) {
@@ -72,6 +96,7 @@ ModelBundle load_bundle(const std::string& path) {
   b.loaded = models::load_model(path);
   for (int32_t id : b.model().config().eos_token_ids) add_id(b.eos_ids, id);
   if (!b.loaded.hf_dir.empty()) load_hf_extras(b.loaded.hf_dir, b);
+  if (b.loaded.gguf) load_gguf_extras(*b.loaded.gguf, b);
   return b;
 }
 
