@@ -23,8 +23,8 @@ Backend* cuda_or_skip() {
   return b != nullptr && b->device_count() > 0 ? b : nullptr;
 }
 
-#define REQUIRE_CUDA()                                                        \
-  Backend* backend = cuda_or_skip();                                          \
+#define REQUIRE_CUDA()               \
+  Backend* backend = cuda_or_skip(); \
   if (backend == nullptr) GTEST_SKIP() << "no CUDA backend in this build or machine"
 
 TEST(CudaBackend, DefaultDeviceFollowsDetection) {
@@ -76,8 +76,8 @@ TEST(CudaBackend, OutOfMemoryNamesSizeAndFreeMemory) {
 
 TEST(CudaBackend, OutOfRangeIndexIsReported) {
   REQUIRE_CUDA();
-  const Tensor x = to_device(Tensor::from_floats({3, 2}, std::vector<float>{1, 2, 3, 4, 5, 6}),
-                             Device::cuda());
+  const Tensor x =
+      to_device(Tensor::from_floats({3, 2}, std::vector<float>{1, 2, 3, 4, 5, 6}), Device::cuda());
   const Tensor idx = to_device(Tensor::from_vector<int32_t>({2}, {0, 7}), Device::cuda());
   const Tensor out = index_select(x, 0, idx);
   EXPECT_THROW(backend->synchronize(), Error);
@@ -99,8 +99,8 @@ void check_linear(DType q, int64_t rows, int64_t n, int64_t k, DType x_dtype) {
   ASSERT_EQ(got.size(), want.size());
   // x and w products summed over k values in [-1, 1]: bf16 inputs (the prefill path) cost
   // ~2^-8 relative per term.
-  const bool bf16_path = x_dtype == DType::kBF16 || q == DType::kBF16 ||
-                         (dtype_is_quantized(q) && rows > 8);
+  const bool bf16_path =
+      x_dtype == DType::kBF16 || q == DType::kBF16 || (dtype_is_quantized(q) && rows > 8);
   const double atol = (bf16_path ? 2e-2 : 1e-3) * std::sqrt(static_cast<double>(k));
   int bad = 0;
   for (size_t i = 0; i < got.size(); ++i)
@@ -152,8 +152,11 @@ TEST(CudaBench, DecodeLinearVsCopyBandwidth) {
     backend->copy_device_to_device(src.raw_data(), dst.raw_data(), static_cast<size_t>(copy_bytes));
   });
   const double t_kernel = seconds_per_call(backend, 20, [&] { (void)copy(src); });
-  std::printf("copy 1 GiB d2d: cudaMemcpy %.1f GB/s, wick copy kernel %.1f GB/s (read+write)\n",
-              2.0 * copy_bytes / t_memcpy / 1e9, 2.0 * copy_bytes / t_kernel / 1e9);
+  const double t_add = seconds_per_call(backend, 20, [&] { (void)add(src, dst); });
+  std::printf("copy 1 GiB d2d: cudaMemcpy %.1f GB/s, wick copy kernel %.1f GB/s (read+write); "
+              "add f32 %.1f GB/s (2 reads + 1 write)\n",
+              2.0 * copy_bytes / t_memcpy / 1e9, 2.0 * copy_bytes / t_kernel / 1e9,
+              3.0 * copy_bytes / t_add / 1e9);
   // Llama-3-8B MLP shapes: up/gate (14336, 4096) and down (4096, 14336).
   struct Shape2 {
     int64_t n, k;
@@ -170,11 +173,12 @@ TEST(CudaBench, DecodeLinearVsCopyBandwidth) {
         const DType xt = q == DType::kBF16 ? DType::kBF16 : DType::kF32;
         const Tensor x = to_device(parity::random_tensor(rng, {rows, s.k}, xt, -1, 1), gpu);
         const double t = seconds_per_call(backend, 50, [&] { (void)linear(x, w); });
-        std::printf("linear %-6s N=%-6lld K=%-6lld rows=%-4lld %8.1f us  weight stream %7.1f GB/s"
-                    "  %8.1f TFLOP/s\n",
-                    dtype_name(q), static_cast<long long>(s.n), static_cast<long long>(s.k),
-                    static_cast<long long>(rows), t * 1e6, w_bytes / t / 1e9,
-                    2.0 * rows * s.n * s.k / t / 1e12);
+        std::printf(
+            "linear %-6s N=%-6lld K=%-6lld rows=%-4lld %8.1f us  weight stream %7.1f GB/s"
+            "  %8.1f TFLOP/s\n",
+            dtype_name(q), static_cast<long long>(s.n), static_cast<long long>(s.k),
+            static_cast<long long>(rows), t * 1e6, w_bytes / t / 1e9,
+            2.0 * rows * s.n * s.k / t / 1e12);
       }
     }
   }

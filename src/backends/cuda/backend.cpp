@@ -105,10 +105,12 @@ class CudaBackend final : public Backend {
   // cudaMemcpy runs on the legacy default stream, which waits for (and is waited on by) the
   // per-device streams, so copies are ordered with queued kernels.
   void copy_host_to_device(const void* host, void* device_ptr, size_t bytes) override {
-    if (bytes > 0) check(cudaMemcpy(device_ptr, host, bytes, cudaMemcpyHostToDevice), "copy to device");
+    if (bytes > 0)
+      check(cudaMemcpy(device_ptr, host, bytes, cudaMemcpyHostToDevice), "copy to device");
   }
   void copy_device_to_host(const void* device_ptr, void* host, size_t bytes) override {
-    if (bytes > 0) check(cudaMemcpy(host, device_ptr, bytes, cudaMemcpyDeviceToHost), "copy to host");
+    if (bytes > 0)
+      check(cudaMemcpy(host, device_ptr, bytes, cudaMemcpyDeviceToHost), "copy to host");
     raise_index_errors();
   }
   void copy_device_to_device(const void* src, void* dst, size_t bytes) override {
@@ -170,12 +172,15 @@ DeviceContext& context(int device) {
   return ctx;
 }
 
-cudaStream_t stream_for(const Tensor& t) { return context(t.device().index).stream; }
+cudaStream_t stream_for(const Tensor& t) {
+  return context(t.device().index).stream;
+}
 
 void check(cudaError_t err, const char* what) {
   if (err == cudaSuccess) return;
   (void)cudaGetLastError();
-  fail(ErrorKind::kInternal, "cuda {}: {} ({})", what, cudaGetErrorString(err), cudaGetErrorName(err));
+  fail(ErrorKind::kInternal, "cuda {}: {} ({})", what, cudaGetErrorString(err),
+       cudaGetErrorName(err));
 }
 
 void check(cublasStatus_t status, const char* what) {

@@ -23,30 +23,67 @@ inline void check_launch(const char* what) {
     throw std::runtime_error(std::string("cuda kernel ") + what + ": " + cudaGetErrorString(err));
 }
 
-template <class T> struct Compute { using type = T; };
-template <> struct Compute<__half> { using type = float; };
-template <> struct Compute<__nv_bfloat16> { using type = float; };
-template <class T> using compute_t = typename Compute<T>::type;
+template <class T>
+struct Compute {
+  using type = T;
+};
+template <>
+struct Compute<__half> {
+  using type = float;
+};
+template <>
+struct Compute<__nv_bfloat16> {
+  using type = float;
+};
+template <class T>
+using compute_t = typename Compute<T>::type;
 
-__device__ __forceinline__ float load(const float& v) { return v; }
-__device__ __forceinline__ float load(const __half& v) { return __half2float(v); }
-__device__ __forceinline__ float load(const __nv_bfloat16& v) { return __bfloat162float(v); }
-__device__ __forceinline__ int32_t load(const int32_t& v) { return v; }
-__device__ __forceinline__ int64_t load(const int64_t& v) { return v; }
-__device__ __forceinline__ uint8_t load(const uint8_t& v) { return v; }
+__device__ __forceinline__ float load(const float& v) {
+  return v;
+}
+__device__ __forceinline__ float load(const __half& v) {
+  return __half2float(v);
+}
+__device__ __forceinline__ float load(const __nv_bfloat16& v) {
+  return __bfloat162float(v);
+}
+__device__ __forceinline__ int32_t load(const int32_t& v) {
+  return v;
+}
+__device__ __forceinline__ int64_t load(const int64_t& v) {
+  return v;
+}
+__device__ __forceinline__ uint8_t load(const uint8_t& v) {
+  return v;
+}
 
-template <class V> __device__ __forceinline__ void store(float& d, V v) { d = static_cast<float>(v); }
-template <class V> __device__ __forceinline__ void store(__half& d, V v) {
+template <class V>
+__device__ __forceinline__ void store(float& d, V v) {
+  d = static_cast<float>(v);
+}
+template <class V>
+__device__ __forceinline__ void store(__half& d, V v) {
   d = __float2half_rn(static_cast<float>(v));
 }
-template <class V> __device__ __forceinline__ void store(__nv_bfloat16& d, V v) {
+template <class V>
+__device__ __forceinline__ void store(__nv_bfloat16& d, V v) {
   d = __float2bfloat16_rn(static_cast<float>(v));
 }
-template <class V> __device__ __forceinline__ void store(int32_t& d, V v) { d = static_cast<int32_t>(v); }
-template <class V> __device__ __forceinline__ void store(int64_t& d, V v) { d = static_cast<int64_t>(v); }
-template <class V> __device__ __forceinline__ void store(uint8_t& d, V v) { d = static_cast<uint8_t>(v); }
+template <class V>
+__device__ __forceinline__ void store(int32_t& d, V v) {
+  d = static_cast<int32_t>(v);
+}
+template <class V>
+__device__ __forceinline__ void store(int64_t& d, V v) {
+  d = static_cast<int64_t>(v);
+}
+template <class V>
+__device__ __forceinline__ void store(uint8_t& d, V v) {
+  d = static_cast<uint8_t>(v);
+}
 
-template <class T> __device__ __forceinline__ bool is_nan(compute_t<T> v) {
+template <class T>
+__device__ __forceinline__ bool is_nan(compute_t<T> v) {
   if constexpr (std::is_integral_v<compute_t<T>>) {
     return false;
   } else {
@@ -58,23 +95,42 @@ template <class T> __device__ __forceinline__ bool is_nan(compute_t<T> v) {
 template <class Fn>
 void dispatch_elem(Elem t, Fn&& fn) {
   switch (t) {
-    case Elem::kF32: fn.template operator()<float>(); return;
-    case Elem::kF16: fn.template operator()<__half>(); return;
-    case Elem::kBF16: fn.template operator()<__nv_bfloat16>(); return;
-    case Elem::kI32: fn.template operator()<int32_t>(); return;
-    case Elem::kI64: fn.template operator()<int64_t>(); return;
+    case Elem::kF32:
+      fn.template operator()<float>();
+      return;
+    case Elem::kF16:
+      fn.template operator()<__half>();
+      return;
+    case Elem::kBF16:
+      fn.template operator()<__nv_bfloat16>();
+      return;
+    case Elem::kI32:
+      fn.template operator()<int32_t>();
+      return;
+    case Elem::kI64:
+      fn.template operator()<int64_t>();
+      return;
     case Elem::kU8:
-    case Elem::kBool: fn.template operator()<uint8_t>(); return;
+    case Elem::kBool:
+      fn.template operator()<uint8_t>();
+      return;
   }
 }
 
 template <class Fn>
 void dispatch_float_elem(Elem t, Fn&& fn) {
   switch (t) {
-    case Elem::kF32: fn.template operator()<float>(); return;
-    case Elem::kF16: fn.template operator()<__half>(); return;
-    case Elem::kBF16: fn.template operator()<__nv_bfloat16>(); return;
-    default: throw std::runtime_error("cuda: expected a float element type");
+    case Elem::kF32:
+      fn.template operator()<float>();
+      return;
+    case Elem::kF16:
+      fn.template operator()<__half>();
+      return;
+    case Elem::kBF16:
+      fn.template operator()<__nv_bfloat16>();
+      return;
+    default:
+      throw std::runtime_error("cuda: expected a float element type");
   }
 }
 
@@ -98,7 +154,8 @@ __device__ __forceinline__ Offsets<N> offsets_of(int64_t i, const Dims& dims, co
     // beyond 32 bits is clamped: with i < 2^31 its coordinate is i's remainder either way.
     uint32_t rest = static_cast<uint32_t>(i);
     for (int d = dims.rank - 1; d >= 0 && rest != 0; --d) {
-      const auto extent = static_cast<uint32_t>(dims.shape[d] < (int64_t{1} << 32) ? dims.shape[d] : 0xffffffffu);
+      const auto extent =
+          static_cast<uint32_t>(dims.shape[d] < (int64_t{1} << 32) ? dims.shape[d] : 0xffffffffu);
       const uint32_t c = rest % extent;
       rest /= extent;
 #pragma unroll

@@ -11,7 +11,7 @@ namespace {
 constexpr int kBlock = 256;
 
 template <class T>
-__global__ void copy_kernel(Dims dims, Views<2> v) {
+__global__ void copy_kernel(const __grid_constant__ Dims dims, const __grid_constant__ Views<2> v) {
   const int64_t n = dims.numel();
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
        i += int64_t{gridDim.x} * blockDim.x) {
@@ -21,7 +21,8 @@ __global__ void copy_kernel(Dims dims, Views<2> v) {
 }
 
 template <class T>
-__global__ void fill_kernel(Dims dims, View out, T value) {
+__global__ void fill_kernel(const __grid_constant__ Dims dims, const __grid_constant__ View out,
+                            T value) {
   const int64_t n = dims.numel();
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
        i += int64_t{gridDim.x} * blockDim.x) {
@@ -43,7 +44,8 @@ __device__ __forceinline__ To convert(const From& v, bool to_bool) {
 }
 
 template <class From, class To>
-__global__ void cast_kernel(Dims dims, Views<2> v, bool to_bool) {
+__global__ void cast_kernel(const __grid_constant__ Dims dims, const __grid_constant__ Views<2> v,
+                            bool to_bool) {
   const int64_t n = dims.numel();
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
        i += int64_t{gridDim.x} * blockDim.x) {
@@ -55,17 +57,22 @@ __global__ void cast_kernel(Dims dims, Views<2> v, bool to_bool) {
 template <class V>
 __device__ __forceinline__ V apply_binary(BinaryOp op, V a, V b) {
   switch (op) {
-    case BinaryOp::kAdd: return a + b;
-    case BinaryOp::kSub: return a - b;
-    case BinaryOp::kMul: return a * b;
+    case BinaryOp::kAdd:
+      return a + b;
+    case BinaryOp::kSub:
+      return a - b;
+    case BinaryOp::kMul:
+      return a * b;
     case BinaryOp::kDiv:
       if constexpr (std::is_integral_v<V>) {
         return b == 0 ? V(0) : a / b;
       } else {
         return a / b;
       }
-    case BinaryOp::kMaximum: return a > b || a != a ? a : b;
-    case BinaryOp::kMinimum: return a < b || a != a ? a : b;
+    case BinaryOp::kMaximum:
+      return a > b || a != a ? a : b;
+    case BinaryOp::kMinimum:
+      return a < b || a != a ? a : b;
   }
   return a;
 }
@@ -74,48 +81,67 @@ template <class V>
 __device__ __forceinline__ V apply_unary(UnaryOp op, V x) {
   if constexpr (std::is_integral_v<V>) {
     switch (op) {
-      case UnaryOp::kNeg: return -x;
-      case UnaryOp::kAbs: return x < 0 ? -x : x;
-      case UnaryOp::kSqr: return x * x;
-      case UnaryOp::kRelu: return x > 0 ? x : V(0);
-      default: return x;
+      case UnaryOp::kNeg:
+        return -x;
+      case UnaryOp::kAbs:
+        return x < 0 ? -x : x;
+      case UnaryOp::kSqr:
+        return x * x;
+      case UnaryOp::kRelu:
+        return x > 0 ? x : V(0);
+      default:
+        return x;
     }
   } else {
     switch (op) {
-      case UnaryOp::kNeg: return -x;
-      case UnaryOp::kExp: return expf(x);
-      case UnaryOp::kLog: return logf(x);
-      case UnaryOp::kSqrt: return sqrtf(x);
-      case UnaryOp::kRsqrt: return 1.0f / sqrtf(x);
-      case UnaryOp::kTanh: return tanhf(x);
-      case UnaryOp::kSigmoid: return 1.0f / (1.0f + expf(-x));
-      case UnaryOp::kSilu: return x / (1.0f + expf(-x));
-      case UnaryOp::kGeluErf: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+      case UnaryOp::kNeg:
+        return -x;
+      case UnaryOp::kExp:
+        return expf(x);
+      case UnaryOp::kLog:
+        return logf(x);
+      case UnaryOp::kSqrt:
+        return sqrtf(x);
+      case UnaryOp::kRsqrt:
+        return 1.0f / sqrtf(x);
+      case UnaryOp::kTanh:
+        return tanhf(x);
+      case UnaryOp::kSigmoid:
+        return 1.0f / (1.0f + expf(-x));
+      case UnaryOp::kSilu:
+        return x / (1.0f + expf(-x));
+      case UnaryOp::kGeluErf:
+        return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
       case UnaryOp::kGeluTanh: {
         const float inner = 0.79788456080286536f * (x + 0.044715f * x * x * x);
         return 0.5f * x * (1.0f + tanhf(inner));
       }
-      case UnaryOp::kRelu: return x > 0 ? x : 0.0f;
-      case UnaryOp::kAbs: return fabsf(x);
-      case UnaryOp::kSqr: return x * x;
+      case UnaryOp::kRelu:
+        return x > 0 ? x : 0.0f;
+      case UnaryOp::kAbs:
+        return fabsf(x);
+      case UnaryOp::kSqr:
+        return x * x;
     }
     return x;
   }
 }
 
 template <class T>
-__global__ void binary_kernel(BinaryOp op, Dims dims, Views<3> v) {
+__global__ void binary_kernel(BinaryOp op, const __grid_constant__ Dims dims,
+                              const __grid_constant__ Views<3> v) {
   const int64_t n = dims.numel();
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
        i += int64_t{gridDim.x} * blockDim.x) {
     const Offsets<3> o = offsets_of<3>(i, dims, v.v);
-    store(*at<T>(v.v[2], o.off[2]),
-          apply_binary(op, load(*at<const T>(v.v[0], o.off[0])), load(*at<const T>(v.v[1], o.off[1]))));
+    store(*at<T>(v.v[2], o.off[2]), apply_binary(op, load(*at<const T>(v.v[0], o.off[0])),
+                                                 load(*at<const T>(v.v[1], o.off[1]))));
   }
 }
 
 template <class T>
-__global__ void unary_kernel(UnaryOp op, Dims dims, Views<2> v) {
+__global__ void unary_kernel(UnaryOp op, const __grid_constant__ Dims dims,
+                             const __grid_constant__ Views<2> v) {
   const int64_t n = dims.numel();
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
        i += int64_t{gridDim.x} * blockDim.x) {
@@ -127,17 +153,27 @@ __global__ void unary_kernel(UnaryOp op, Dims dims, Views<2> v) {
 template <class Fn>
 void dispatch_bytes(int bytes, Fn&& fn) {
   switch (bytes) {
-    case 1: fn.template operator()<uint8_t>(); return;
-    case 2: fn.template operator()<uint16_t>(); return;
-    case 4: fn.template operator()<uint32_t>(); return;
-    case 8: fn.template operator()<uint64_t>(); return;
-    default: throw std::runtime_error("cuda copy: unsupported element size");
+    case 1:
+      fn.template operator()<uint8_t>();
+      return;
+    case 2:
+      fn.template operator()<uint16_t>();
+      return;
+    case 4:
+      fn.template operator()<uint32_t>();
+      return;
+    case 8:
+      fn.template operator()<uint64_t>();
+      return;
+    default:
+      throw std::runtime_error("cuda copy: unsupported element size");
   }
 }
 
 }  // namespace
 
-void launch_copy(cudaStream_t s, const Dims& dims, int elem_bytes, const View& src, const View& dst) {
+void launch_copy(cudaStream_t s, const Dims& dims, int elem_bytes, const View& src,
+                 const View& dst) {
   const int64_t n = dims.numel();
   if (n == 0) return;
   dispatch_bytes(elem_bytes, [&]<class W>() {
@@ -146,7 +182,8 @@ void launch_copy(cudaStream_t s, const Dims& dims, int elem_bytes, const View& s
   check_launch("copy");
 }
 
-void launch_fill(cudaStream_t s, const Dims& dims, int elem_bytes, uint64_t pattern, const View& dst) {
+void launch_fill(cudaStream_t s, const Dims& dims, int elem_bytes, uint64_t pattern,
+                 const View& dst) {
   const int64_t n = dims.numel();
   if (n == 0) return;
   dispatch_bytes(elem_bytes, [&]<class W>() {
@@ -161,8 +198,8 @@ void launch_cast(cudaStream_t s, const Dims& dims, Elem from, Elem to, const Vie
   if (n == 0) return;
   dispatch_elem(from, [&]<class F>() {
     dispatch_elem(to, [&]<class T>() {
-      cast_kernel<F, T><<<grid_for(n, kBlock), kBlock, 0, s>>>(dims, Views<2>{{src, dst}},
-                                                                 to == Elem::kBool);
+      cast_kernel<F, T>
+          <<<grid_for(n, kBlock), kBlock, 0, s>>>(dims, Views<2>{{src, dst}}, to == Elem::kBool);
     });
   });
   check_launch("cast");

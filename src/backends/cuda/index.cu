@@ -12,8 +12,9 @@ namespace {
 __device__ int g_index_error = 0;
 
 template <class W, class I>
-__global__ void index_kernel(Dims dims, int dim, int64_t limit, View x, View idx, bool index_1d,
-                             View out) {
+__global__ void index_kernel(const __grid_constant__ Dims dims, int dim, int64_t limit,
+                             const __grid_constant__ View x, const __grid_constant__ View idx,
+                             bool index_1d, const __grid_constant__ View out) {
   const int64_t n = dims.numel();
   for (int64_t lin = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; lin < n;
        lin += int64_t{gridDim.x} * blockDim.x) {
@@ -42,7 +43,8 @@ __global__ void index_kernel(Dims dims, int dim, int64_t limit, View x, View idx
 }
 
 template <class W>
-__global__ void where_kernel(Dims dims, Views<4> v) {
+__global__ void where_kernel(const __grid_constant__ Dims dims,
+                             const __grid_constant__ Views<4> v) {
   const int64_t n = dims.numel();
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
        i += int64_t{gridDim.x} * blockDim.x) {
@@ -53,7 +55,7 @@ __global__ void where_kernel(Dims dims, Views<4> v) {
 }
 
 __global__ void attention_mask_kernel(int64_t q_len, int64_t kv_len, int64_t query_offset,
-                                      int64_t window, View out) {
+                                      int64_t window, const __grid_constant__ View out) {
   const int64_t n = q_len * kv_len;
   for (int64_t idx = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; idx < n;
        idx += int64_t{gridDim.x} * blockDim.x) {
@@ -68,11 +70,20 @@ __global__ void attention_mask_kernel(int64_t q_len, int64_t kv_len, int64_t que
 template <class Fn>
 void dispatch_word(int bytes, Fn&& fn) {
   switch (bytes) {
-    case 1: fn.template operator()<uint8_t>(); return;
-    case 2: fn.template operator()<uint16_t>(); return;
-    case 4: fn.template operator()<uint32_t>(); return;
-    case 8: fn.template operator()<uint64_t>(); return;
-    default: throw std::runtime_error("cuda index: unsupported element size");
+    case 1:
+      fn.template operator()<uint8_t>();
+      return;
+    case 2:
+      fn.template operator()<uint16_t>();
+      return;
+    case 4:
+      fn.template operator()<uint32_t>();
+      return;
+    case 8:
+      fn.template operator()<uint64_t>();
+      return;
+    default:
+      throw std::runtime_error("cuda index: unsupported element size");
   }
 }
 
@@ -84,9 +95,11 @@ void launch_index(cudaStream_t s, const Dims& dims, int elem_bytes, int dim, int
   if (n == 0) return;
   dispatch_word(elem_bytes, [&]<class W>() {
     if (idx_i64) {
-      index_kernel<W, int64_t><<<grid_for(n, 256), 256, 0, s>>>(dims, dim, limit, x, idx, index_1d, out);
+      index_kernel<W, int64_t>
+          <<<grid_for(n, 256), 256, 0, s>>>(dims, dim, limit, x, idx, index_1d, out);
     } else {
-      index_kernel<W, int32_t><<<grid_for(n, 256), 256, 0, s>>>(dims, dim, limit, x, idx, index_1d, out);
+      index_kernel<W, int32_t>
+          <<<grid_for(n, 256), 256, 0, s>>>(dims, dim, limit, x, idx, index_1d, out);
     }
   });
   check_launch("index");

@@ -43,23 +43,49 @@ struct View {
 // Op codes for the elementwise families (mirrors the wick::Op values that the host maps here).
 enum class BinaryOp : uint8_t { kAdd, kSub, kMul, kDiv, kMaximum, kMinimum };
 enum class UnaryOp : uint8_t {
-  kNeg, kExp, kLog, kSqrt, kRsqrt, kTanh, kSigmoid, kSilu, kGeluErf, kGeluTanh, kRelu, kAbs, kSqr
+  kNeg,
+  kExp,
+  kLog,
+  kSqrt,
+  kRsqrt,
+  kTanh,
+  kSigmoid,
+  kSilu,
+  kGeluErf,
+  kGeluTanh,
+  kRelu,
+  kAbs,
+  kSqr
 };
 enum class ReduceOp : uint8_t { kSum, kMean, kMax, kMin, kArgmax };
 
 // Quantized block formats the device decoders know (the GGUF layouts of core/quant/blocks.h).
 enum class QType : uint8_t {
-  kQ4_0, kQ4_1, kQ5_0, kQ5_1, kQ8_0, kQ8_1, kQ2_K, kQ3_K, kQ4_K, kQ5_K, kQ6_K, kQ8_K, kIQ4_NL,
+  kQ4_0,
+  kQ4_1,
+  kQ5_0,
+  kQ5_1,
+  kQ8_0,
+  kQ8_1,
+  kQ2_K,
+  kQ3_K,
+  kQ4_K,
+  kQ5_K,
+  kQ6_K,
+  kQ8_K,
+  kIQ4_NL,
   kIQ4_XS
 };
 
 // ---- layout (layout.cu) ----
 // dst = src element by element (elem_bytes 1, 2, 4 or 8), both through views over dims.
-void launch_copy(cudaStream_t s, const Dims& dims, int elem_bytes, const View& src, const View& dst);
+void launch_copy(cudaStream_t s, const Dims& dims, int elem_bytes, const View& src,
+                 const View& dst);
 void launch_cast(cudaStream_t s, const Dims& dims, Elem from, Elem to, const View& src,
                  const View& dst);
 // Every element of dst = the elem_bytes little-endian bytes of `pattern`.
-void launch_fill(cudaStream_t s, const Dims& dims, int elem_bytes, uint64_t pattern, const View& dst);
+void launch_fill(cudaStream_t s, const Dims& dims, int elem_bytes, uint64_t pattern,
+                 const View& dst);
 void launch_binary(cudaStream_t s, BinaryOp op, Elem t, const Dims& dims, const View& a,
                    const View& b, const View& out);
 void launch_unary(cudaStream_t s, UnaryOp op, Elem t, const Dims& dims, const View& x,
@@ -104,8 +130,8 @@ bool take_device_rows_index_error();  // quant.cu
 
 // ---- quantized blocks (quant.cu) ----
 // rows x d values of contiguous blocks -> contiguous out of type t (f32/f16/bf16).
-void launch_dequantize(cudaStream_t s, QType q, const void* blocks, int64_t rows, int64_t d,
-                       Elem t, void* out);
+void launch_dequantize(cudaStream_t s, QType q, const void* blocks, int64_t rows, int64_t d, Elem t,
+                       void* out);
 // out (n, d) f32 = dequantized rows idx[j] of a (limit, d) block matrix.
 void launch_dequantize_rows(cudaStream_t s, QType q, const void* blocks, int64_t d, int64_t limit,
                             const View& idx, bool idx_i64, int64_t n, float* out);

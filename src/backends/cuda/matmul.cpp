@@ -16,10 +16,14 @@ namespace {
 
 cudaDataType_t cuda_type(DType dtype) {
   switch (dtype) {
-    case DType::kF32: return CUDA_R_32F;
-    case DType::kF16: return CUDA_R_16F;
-    case DType::kBF16: return CUDA_R_16BF;
-    default: fail(ErrorKind::kUnsupported, "cuda gemm: dtype {}", dtype_name(dtype));
+    case DType::kF32:
+      return CUDA_R_32F;
+    case DType::kF16:
+      return CUDA_R_16F;
+    case DType::kBF16:
+      return CUDA_R_16BF;
+    default:
+      fail(ErrorKind::kUnsupported, "cuda gemm: dtype {}", dtype_name(dtype));
   }
 }
 
@@ -73,14 +77,16 @@ Operand operand_of(const Tensor& t, Tensor& keep) {
   const int r = t.rank();
   Operand op;
   int64_t bs = 0;
-  if (matrix_layout(t.shape()[r - 2], t.shape()[r - 1], t.strides()[r - 2], t.strides()[r - 1], op) &&
+  if (matrix_layout(t.shape()[r - 2], t.shape()[r - 1], t.strides()[r - 2], t.strides()[r - 1],
+                    op) &&
       batch_stride(t, bs)) {
     op.ptr = t.raw_data();
     op.batch_stride = bs;
     return op;
   }
   keep = copy(t);
-  matrix_layout(t.shape()[r - 2], t.shape()[r - 1], keep.strides()[r - 2], keep.strides()[r - 1], op);
+  matrix_layout(t.shape()[r - 2], t.shape()[r - 1], keep.strides()[r - 2], keep.strides()[r - 1],
+                op);
   batch_stride(keep, bs);
   op.ptr = keep.raw_data();
   op.batch_stride = bs;
@@ -97,13 +103,12 @@ void gemm(const Tensor& device_ref, const Operand& a, const Operand& b, DType ab
   // b row-major (k, n) is column-major (n, k) already: no transpose; a likewise.
   const cublasOperation_t op_b = b.col_major ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_a = a.col_major ? CUBLAS_OP_T : CUBLAS_OP_N;
-  check(cublasGemmStridedBatchedEx(ctx.cublas, op_b, op_a, static_cast<int>(n), static_cast<int>(m),
-                                   static_cast<int>(k), &alpha, b.ptr, cuda_type(ab_type),
-                                   static_cast<int>(b.ld), b.batch_stride, a.ptr, cuda_type(ab_type),
-                                   static_cast<int>(a.ld), a.batch_stride, &beta, c,
-                                   cuda_type(c_type), static_cast<int>(n), m * n,
-                                   static_cast<int>(batch), CUBLAS_COMPUTE_32F,
-                                   CUBLAS_GEMM_DEFAULT),
+  check(cublasGemmStridedBatchedEx(
+            ctx.cublas, op_b, op_a, static_cast<int>(n), static_cast<int>(m), static_cast<int>(k),
+            &alpha, b.ptr, cuda_type(ab_type), static_cast<int>(b.ld), b.batch_stride, a.ptr,
+            cuda_type(ab_type), static_cast<int>(a.ld), a.batch_stride, &beta, c, cuda_type(c_type),
+            static_cast<int>(n), m * n, static_cast<int>(batch), CUBLAS_COMPUTE_32F,
+            CUBLAS_GEMM_DEFAULT),
         "gemm");
 }
 
@@ -135,9 +140,9 @@ Tensor rows_2d(const Tensor& x) {
 // out (R.., N) = acc (R, N) f32 + bias, rounded to out's dtype.
 void epilogue(const Tensor& acc, const Tensor& bias, Tensor& out) {
   const int64_t n = acc.shape()[1];
-  launch_bias_epilogue(stream_for(out), acc.shape()[0], n, static_cast<const float*>(acc.raw_data()),
-                       view_of(bias), bias.defined() ? elem_of(bias.dtype()) : Elem::kF32,
-                       elem_of(out.dtype()), out.raw_data());
+  launch_bias_epilogue(
+      stream_for(out), acc.shape()[0], n, static_cast<const float*>(acc.raw_data()), view_of(bias),
+      bias.defined() ? elem_of(bias.dtype()) : Elem::kF32, elem_of(out.dtype()), out.raw_data());
 }
 
 // out (R, N) = x2 (R, K) @ w2 (N, K)^T (+ bias), x2 and w2 of one float dtype.

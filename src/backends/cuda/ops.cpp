@@ -16,7 +16,9 @@
 namespace wick::cuda {
 namespace {
 
-int elem_bytes(const Tensor& t) { return dtype_info(t.dtype()).block_bytes; }
+int elem_bytes(const Tensor& t) {
+  return dtype_info(t.dtype()).block_bytes;
+}
 
 // The index space of `shape` with one size-1 slot at `dim` (a row per element of the rest).
 Dims rows_of(const Shape& shape, int dim) {
@@ -66,7 +68,8 @@ void cast_kernel(const OpCall& call) {
   }
   if (dtype_is_quantized(in.dtype())) {
     WICK_CHECK(dtype_is_float(out.dtype()) && in.is_contiguous() && out.is_contiguous(),
-               ErrorKind::kUnsupported, "cuda cast {} -> {} (shape {}): quantized tensors "
+               ErrorKind::kUnsupported,
+               "cuda cast {} -> {} (shape {}): quantized tensors "
                "dequantize contiguously to f32/f16/bf16 only",
                dtype_name(in.dtype()), dtype_name(out.dtype()), in.shape().str());
     const int64_t d = in.rank() == 0 ? 1 : in.shape().back();
@@ -86,14 +89,29 @@ uint64_t fill_pattern(DType dtype, double value) {
   uint64_t bits = 0;
   auto put = [&](auto v) { std::memcpy(&bits, &v, sizeof(v)); };
   switch (dtype) {
-    case DType::kF32: put(static_cast<float>(value)); break;
-    case DType::kF16: put(f32_to_f16(static_cast<float>(value))); break;
-    case DType::kBF16: put(f32_to_bf16(static_cast<float>(value))); break;
-    case DType::kI32: put(static_cast<int32_t>(value)); break;
-    case DType::kI64: put(static_cast<int64_t>(value)); break;
-    case DType::kU8: put(static_cast<uint8_t>(value)); break;
-    case DType::kBool: put(static_cast<uint8_t>(value != 0.0 ? 1 : 0)); break;
-    default: fail(ErrorKind::kUnsupported, "cuda fill of {}", dtype_name(dtype));
+    case DType::kF32:
+      put(static_cast<float>(value));
+      break;
+    case DType::kF16:
+      put(f32_to_f16(static_cast<float>(value)));
+      break;
+    case DType::kBF16:
+      put(f32_to_bf16(static_cast<float>(value)));
+      break;
+    case DType::kI32:
+      put(static_cast<int32_t>(value));
+      break;
+    case DType::kI64:
+      put(static_cast<int64_t>(value));
+      break;
+    case DType::kU8:
+      put(static_cast<uint8_t>(value));
+      break;
+    case DType::kBool:
+      put(static_cast<uint8_t>(value != 0.0 ? 1 : 0));
+      break;
+    default:
+      fail(ErrorKind::kUnsupported, "cuda fill of {}", dtype_name(dtype));
   }
   return bits;
 }
@@ -111,32 +129,53 @@ void fill_kernel(const OpCall& call) {
 
 BinaryOp binary_op(Op op) {
   switch (op) {
-    case Op::kAdd: return BinaryOp::kAdd;
-    case Op::kSub: return BinaryOp::kSub;
-    case Op::kMul: return BinaryOp::kMul;
-    case Op::kDiv: return BinaryOp::kDiv;
-    case Op::kMaximum: return BinaryOp::kMaximum;
-    case Op::kMinimum: return BinaryOp::kMinimum;
-    default: fail(ErrorKind::kInternal, "cuda: {} is not a binary op", op_name(op));
+    case Op::kAdd:
+      return BinaryOp::kAdd;
+    case Op::kSub:
+      return BinaryOp::kSub;
+    case Op::kMul:
+      return BinaryOp::kMul;
+    case Op::kDiv:
+      return BinaryOp::kDiv;
+    case Op::kMaximum:
+      return BinaryOp::kMaximum;
+    case Op::kMinimum:
+      return BinaryOp::kMinimum;
+    default:
+      fail(ErrorKind::kInternal, "cuda: {} is not a binary op", op_name(op));
   }
 }
 
 UnaryOp unary_op(Op op) {
   switch (op) {
-    case Op::kNeg: return UnaryOp::kNeg;
-    case Op::kExp: return UnaryOp::kExp;
-    case Op::kLog: return UnaryOp::kLog;
-    case Op::kSqrt: return UnaryOp::kSqrt;
-    case Op::kRsqrt: return UnaryOp::kRsqrt;
-    case Op::kTanh: return UnaryOp::kTanh;
-    case Op::kSigmoid: return UnaryOp::kSigmoid;
-    case Op::kSilu: return UnaryOp::kSilu;
-    case Op::kGeluErf: return UnaryOp::kGeluErf;
-    case Op::kGeluTanh: return UnaryOp::kGeluTanh;
-    case Op::kRelu: return UnaryOp::kRelu;
-    case Op::kAbs: return UnaryOp::kAbs;
-    case Op::kSqr: return UnaryOp::kSqr;
-    default: fail(ErrorKind::kInternal, "cuda: {} is not a unary op", op_name(op));
+    case Op::kNeg:
+      return UnaryOp::kNeg;
+    case Op::kExp:
+      return UnaryOp::kExp;
+    case Op::kLog:
+      return UnaryOp::kLog;
+    case Op::kSqrt:
+      return UnaryOp::kSqrt;
+    case Op::kRsqrt:
+      return UnaryOp::kRsqrt;
+    case Op::kTanh:
+      return UnaryOp::kTanh;
+    case Op::kSigmoid:
+      return UnaryOp::kSigmoid;
+    case Op::kSilu:
+      return UnaryOp::kSilu;
+    case Op::kGeluErf:
+      return UnaryOp::kGeluErf;
+    case Op::kGeluTanh:
+      return UnaryOp::kGeluTanh;
+    case Op::kRelu:
+      return UnaryOp::kRelu;
+    case Op::kAbs:
+      return UnaryOp::kAbs;
+    case Op::kSqr:
+      return UnaryOp::kSqr;
+    default:
+      fail(ErrorKind::kInternal, "cuda: {} is not a unary op", op_name(op));
   }
 }
 
@@ -145,8 +184,8 @@ void binary_kernel(const OpCall& call) {
   Dims dims = dims_of(out.shape());
   View views[3] = {view_of(call.inputs[0]), view_of(call.inputs[1]), view_of(out)};
   coalesce(dims, views, 3);
-  launch_binary(stream_for(out), binary_op(call.op), elem_of(out.dtype()), dims, views[0],
-                views[1], views[2]);
+  launch_binary(stream_for(out), binary_op(call.op), elem_of(out.dtype()), dims, views[0], views[1],
+                views[2]);
 }
 
 void unary_kernel(const OpCall& call) {
@@ -161,12 +200,18 @@ void unary_kernel(const OpCall& call) {
 
 ReduceOp reduce_op(Op op) {
   switch (op) {
-    case Op::kSum: return ReduceOp::kSum;
-    case Op::kMean: return ReduceOp::kMean;
-    case Op::kMax: return ReduceOp::kMax;
-    case Op::kMin: return ReduceOp::kMin;
-    case Op::kArgmax: return ReduceOp::kArgmax;
-    default: fail(ErrorKind::kInternal, "cuda: {} is not a reduction", op_name(op));
+    case Op::kSum:
+      return ReduceOp::kSum;
+    case Op::kMean:
+      return ReduceOp::kMean;
+    case Op::kMax:
+      return ReduceOp::kMax;
+    case Op::kMin:
+      return ReduceOp::kMin;
+    case Op::kArgmax:
+      return ReduceOp::kArgmax;
+    default:
+      fail(ErrorKind::kInternal, "cuda: {} is not a reduction", op_name(op));
   }
 }
 
@@ -224,9 +269,9 @@ void layer_norm_kernel(const OpCall& call) {
   Dims rows = rows_of(x.shape(), last);
   View views[2] = {view_of(x), view_of(out)};
   coalesce(rows, views, 2);
-  launch_layer_norm(stream_for(out), elem_of(x.dtype()), rows, views[0], views[1],
-                    x.shape()[last], x.strides()[last], out.strides()[last],
-                    view_of(call.inputs[1]), view_of(call.inputs[2]), call.attrs.eps);
+  launch_layer_norm(stream_for(out), elem_of(x.dtype()), rows, views[0], views[1], x.shape()[last],
+                    x.strides()[last], out.strides()[last], view_of(call.inputs[1]),
+                    view_of(call.inputs[2]), call.attrs.eps);
 }
 
 // x, out: (.., H, D); positions: x.shape[:-2] (broadcast views allowed); inv_freq (R/2) f32.
@@ -279,8 +324,8 @@ void gather_kernel(const OpCall& call) {
   const Tensor& index = call.inputs[1];
   Tensor& out = call.outputs[0];
   launch_index(stream_for(out), dims_of(index.shape()), elem_bytes(x), call.attrs.dim,
-               x.shape()[call.attrs.dim], view_of(x), view_of(index),
-               index.dtype() == DType::kI64, /*index_1d=*/false, view_of(out));
+               x.shape()[call.attrs.dim], view_of(x), view_of(index), index.dtype() == DType::kI64,
+               /*index_1d=*/false, view_of(out));
 }
 
 void concat_kernel(const OpCall& call) {
@@ -368,34 +413,57 @@ const bool kRegistered = [] {
 
 Elem elem_of(DType dtype) {
   switch (dtype) {
-    case DType::kF32: return Elem::kF32;
-    case DType::kF16: return Elem::kF16;
-    case DType::kBF16: return Elem::kBF16;
-    case DType::kI32: return Elem::kI32;
-    case DType::kI64: return Elem::kI64;
-    case DType::kU8: return Elem::kU8;
-    case DType::kBool: return Elem::kBool;
-    default: fail(ErrorKind::kUnsupported, "cuda: {} is not a plain element type", dtype_name(dtype));
+    case DType::kF32:
+      return Elem::kF32;
+    case DType::kF16:
+      return Elem::kF16;
+    case DType::kBF16:
+      return Elem::kBF16;
+    case DType::kI32:
+      return Elem::kI32;
+    case DType::kI64:
+      return Elem::kI64;
+    case DType::kU8:
+      return Elem::kU8;
+    case DType::kBool:
+      return Elem::kBool;
+    default:
+      fail(ErrorKind::kUnsupported, "cuda: {} is not a plain element type", dtype_name(dtype));
   }
 }
 
 QType qtype_of(DType dtype) {
   switch (dtype) {
-    case DType::kQ4_0: return QType::kQ4_0;
-    case DType::kQ4_1: return QType::kQ4_1;
-    case DType::kQ5_0: return QType::kQ5_0;
-    case DType::kQ5_1: return QType::kQ5_1;
-    case DType::kQ8_0: return QType::kQ8_0;
-    case DType::kQ8_1: return QType::kQ8_1;
-    case DType::kQ2_K: return QType::kQ2_K;
-    case DType::kQ3_K: return QType::kQ3_K;
-    case DType::kQ4_K: return QType::kQ4_K;
-    case DType::kQ5_K: return QType::kQ5_K;
-    case DType::kQ6_K: return QType::kQ6_K;
-    case DType::kQ8_K: return QType::kQ8_K;
-    case DType::kIQ4_NL: return QType::kIQ4_NL;
-    case DType::kIQ4_XS: return QType::kIQ4_XS;
-    default: fail(ErrorKind::kUnsupported, "cuda: no block decoder for {}", dtype_name(dtype));
+    case DType::kQ4_0:
+      return QType::kQ4_0;
+    case DType::kQ4_1:
+      return QType::kQ4_1;
+    case DType::kQ5_0:
+      return QType::kQ5_0;
+    case DType::kQ5_1:
+      return QType::kQ5_1;
+    case DType::kQ8_0:
+      return QType::kQ8_0;
+    case DType::kQ8_1:
+      return QType::kQ8_1;
+    case DType::kQ2_K:
+      return QType::kQ2_K;
+    case DType::kQ3_K:
+      return QType::kQ3_K;
+    case DType::kQ4_K:
+      return QType::kQ4_K;
+    case DType::kQ5_K:
+      return QType::kQ5_K;
+    case DType::kQ6_K:
+      return QType::kQ6_K;
+    case DType::kQ8_K:
+      return QType::kQ8_K;
+    case DType::kIQ4_NL:
+      return QType::kIQ4_NL;
+    case DType::kIQ4_XS:
+      return QType::kIQ4_XS;
+    default:
+      fail(ErrorKind::kUnsupported, "cuda: no block decoder for {}", dtype_name(dtype));
   }
 }
 

@@ -12,36 +12,75 @@ namespace {
 __device__ __forceinline__ float h2f(const uint8_t* p) {
   return __half2float(__ushort_as_half(*reinterpret_cast<const uint16_t*>(p)));
 }
-__device__ __forceinline__ float mul(float a, float b) { return __fmul_rn(a, b); }
+__device__ __forceinline__ float mul(float a, float b) {
+  return __fmul_rn(a, b);
+}
 
 __constant__ int8_t kIQ4[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                 1,    13,   25,  38,  53,  69,  89,  113};
 
-template <QType Q> struct Format;
-template <> struct Format<QType::kQ4_0> { static constexpr int kBytes = 18, kValues = 32; };
-template <> struct Format<QType::kQ4_1> { static constexpr int kBytes = 20, kValues = 32; };
-template <> struct Format<QType::kQ5_0> { static constexpr int kBytes = 22, kValues = 32; };
-template <> struct Format<QType::kQ5_1> { static constexpr int kBytes = 24, kValues = 32; };
-template <> struct Format<QType::kQ8_0> { static constexpr int kBytes = 34, kValues = 32; };
-template <> struct Format<QType::kQ8_1> { static constexpr int kBytes = 36, kValues = 32; };
-template <> struct Format<QType::kQ2_K> { static constexpr int kBytes = 84, kValues = 256; };
-template <> struct Format<QType::kQ3_K> { static constexpr int kBytes = 110, kValues = 256; };
-template <> struct Format<QType::kQ4_K> { static constexpr int kBytes = 144, kValues = 256; };
-template <> struct Format<QType::kQ5_K> { static constexpr int kBytes = 176, kValues = 256; };
-template <> struct Format<QType::kQ6_K> { static constexpr int kBytes = 210, kValues = 256; };
-template <> struct Format<QType::kQ8_K> { static constexpr int kBytes = 292, kValues = 256; };
-template <> struct Format<QType::kIQ4_NL> { static constexpr int kBytes = 18, kValues = 32; };
-template <> struct Format<QType::kIQ4_XS> { static constexpr int kBytes = 136, kValues = 256; };
+template <QType Q>
+struct Format;
+template <>
+struct Format<QType::kQ4_0> {
+  static constexpr int kBytes = 18, kValues = 32;
+};
+template <>
+struct Format<QType::kQ4_1> {
+  static constexpr int kBytes = 20, kValues = 32;
+};
+template <>
+struct Format<QType::kQ5_0> {
+  static constexpr int kBytes = 22, kValues = 32;
+};
+template <>
+struct Format<QType::kQ5_1> {
+  static constexpr int kBytes = 24, kValues = 32;
+};
+template <>
+struct Format<QType::kQ8_0> {
+  static constexpr int kBytes = 34, kValues = 32;
+};
+template <>
+struct Format<QType::kQ8_1> {
+  static constexpr int kBytes = 36, kValues = 32;
+};
+template <>
+struct Format<QType::kQ2_K> {
+  static constexpr int kBytes = 84, kValues = 256;
+};
+template <>
+struct Format<QType::kQ3_K> {
+  static constexpr int kBytes = 110, kValues = 256;
+};
+template <>
+struct Format<QType::kQ4_K> {
+  static constexpr int kBytes = 144, kValues = 256;
+};
+template <>
+struct Format<QType::kQ5_K> {
+  static constexpr int kBytes = 176, kValues = 256;
+};
+template <>
+struct Format<QType::kQ6_K> {
+  static constexpr int kBytes = 210, kValues = 256;
+};
+template <>
+struct Format<QType::kQ8_K> {
+  static constexpr int kBytes = 292, kValues = 256;
+};
+template <>
+struct Format<QType::kIQ4_NL> {
+  static constexpr int kBytes = 18, kValues = 32;
+};
+template <>
+struct Format<QType::kIQ4_XS> {
+  static constexpr int kBytes = 136, kValues = 256;
+};
 
 // 4-bit code j of a 32-value block packed as Q4_0: low nibbles are values 0-15, high 16-31.
 __device__ __forceinline__ int nib32(const uint8_t* qs, int j) {
   return j < 16 ? (qs[j] & 0x0f) : (qs[j - 16] >> 4);
-}
-// Q4_K/Q5_K: value p of chunk p / 64 sits in qs[32 (p / 64) + p % 32], high nibble for the
-// second 32 of the chunk.
-__device__ __forceinline__ int nib_k(const uint8_t* qs, int p) {
-  const uint8_t byte = qs[(p / 64) * 32 + p % 32];
-  return (p % 64) < 32 ? (byte & 0x0f) : (byte >> 4);
 }
 __device__ __forceinline__ int code2(const uint8_t* qs, int p) {
   return (qs[(p / 128) * 32 + p % 32] >> (2 * ((p % 128) / 32))) & 3;
@@ -71,9 +110,16 @@ __device__ __forceinline__ void decode_unit(const uint8_t* row, int64_t u, float
                             Q == QType::kIQ4_NL
                         ? h2f(b)
                         : 0.0f;
-    if constexpr (Q == QType::kQ4_0) {
+    if constexpr (Q == QType::kQ4_0) {  // qs is 2-byte aligned: 8 16-bit loads
+      const uint16_t* q16 = reinterpret_cast<const uint16_t*>(b + 2);
 #pragma unroll
-      for (int j = 0; j < 32; ++j) v[j] = mul(static_cast<float>(nib32(b + 2, j) - 8), d);
+      for (int i = 0; i < 8; ++i) {
+        const uint32_t w = q16[i];
+        v[2 * i] = mul(static_cast<float>(static_cast<int>(w & 0x0f) - 8), d);
+        v[2 * i + 1] = mul(static_cast<float>(static_cast<int>((w >> 8) & 0x0f) - 8), d);
+        v[2 * i + 16] = mul(static_cast<float>(static_cast<int>((w >> 4) & 0x0f) - 8), d);
+        v[2 * i + 17] = mul(static_cast<float>(static_cast<int>(w >> 12) - 8), d);
+      }
     } else if constexpr (Q == QType::kQ4_1) {
       const float m = h2f(b + 2);
 #pragma unroll
@@ -90,10 +136,14 @@ __device__ __forceinline__ void decode_unit(const uint8_t* row, int64_t u, float
         v[j] = Q == QType::kQ5_0 ? mul(static_cast<float>(q - 16), d)
                                  : __fadd_rn(mul(static_cast<float>(q), d), m);
       }
-    } else if constexpr (Q == QType::kQ8_0 || Q == QType::kQ8_1) {
-      const int8_t* qs = reinterpret_cast<const int8_t*>(b + (Q == QType::kQ8_0 ? 2 : 4));
+    } else if constexpr (Q == QType::kQ8_0 || Q == QType::kQ8_1) {  // 16 16-bit loads
+      const uint16_t* q16 = reinterpret_cast<const uint16_t*>(b + (Q == QType::kQ8_0 ? 2 : 4));
 #pragma unroll
-      for (int j = 0; j < 32; ++j) v[j] = mul(static_cast<float>(qs[j]), d);
+      for (int i = 0; i < 16; ++i) {
+        const uint32_t w = q16[i];
+        v[2 * i] = mul(static_cast<float>(static_cast<int8_t>(w & 0xff)), d);
+        v[2 * i + 1] = mul(static_cast<float>(static_cast<int8_t>(w >> 8)), d);
+      }
     } else {  // IQ4_NL
 #pragma unroll
       for (int j = 0; j < 32; ++j) v[j] = mul(d, static_cast<float>(kIQ4[nib32(b + 2, j)]));
@@ -126,11 +176,24 @@ __device__ __forceinline__ void decode_unit(const uint8_t* row, int64_t u, float
       scale_min_k4(sub, b + 4, sc, m);
       const float dl = mul(d, static_cast<float>(sc));
       const float ml = mul(dmin, static_cast<float>(m));
-      const uint8_t* qs = b + (Q == QType::kQ4_K ? 16 : 48);
+      // Values 32 sub .. +32 are nibbles (sub odd: high) of the 32 bytes at qs + 32 (sub / 2);
+      // blocks are 16-byte multiples, so two 16-byte loads fetch them (and Q5_K's qh).
+      const uint8_t* qs = b + (Q == QType::kQ4_K ? 16 : 48) + 32 * (sub / 2);
+      const int shift = 4 * (sub % 2);
+      uint4 raw[2];
+      raw[0] = reinterpret_cast<const uint4*>(qs)[0];
+      raw[1] = reinterpret_cast<const uint4*>(qs)[1];
+      const uint8_t* bytes = reinterpret_cast<const uint8_t*>(raw);
+      uint4 raw_h[2] = {};
+      if constexpr (Q == QType::kQ5_K) {
+        raw_h[0] = reinterpret_cast<const uint4*>(b + 16)[0];
+        raw_h[1] = reinterpret_cast<const uint4*>(b + 16)[1];
+      }
+      const uint8_t* high = reinterpret_cast<const uint8_t*>(raw_h);
 #pragma unroll
       for (int j = 0; j < 32; ++j) {
-        int q = nib_k(qs, p0 + j);
-        if constexpr (Q == QType::kQ5_K) q |= ((b[16 + j] >> sub) & 1) << 4;
+        int q = (bytes[j] >> shift) & 0x0f;
+        if constexpr (Q == QType::kQ5_K) q |= ((high[j] >> sub) & 1) << 4;
         v[j] = __fsub_rn(mul(dl, static_cast<float>(q)), ml);
       }
     } else if constexpr (Q == QType::kQ6_K) {
@@ -155,10 +218,12 @@ __device__ __forceinline__ void decode_unit(const uint8_t* row, int64_t u, float
     } else {  // IQ4_XS
       const float d = h2f(b);
       const int scales_h = b[2] | (b[3] << 8);
-      const int ls = ((b[4 + sub / 2] >> (4 * (sub % 2))) & 0x0f) | (((scales_h >> (2 * sub)) & 3) << 4);
+      const int ls =
+          ((b[4 + sub / 2] >> (4 * (sub % 2))) & 0x0f) | (((scales_h >> (2 * sub)) & 3) << 4);
       const float dl = mul(d, static_cast<float>(ls - 32));
 #pragma unroll
-      for (int j = 0; j < 32; ++j) v[j] = mul(dl, static_cast<float>(kIQ4[nib32(b + 8 + 16 * sub, j)]));
+      for (int j = 0; j < 32; ++j)
+        v[j] = mul(dl, static_cast<float>(kIQ4[nib32(b + 8 + 16 * sub, j)]));
     }
   }
 }
@@ -204,8 +269,8 @@ __global__ void dequantize_kernel(const uint8_t* blocks, int64_t rows, int64_t d
 __device__ int g_rows_index_error = 0;
 
 template <QType Q, class I>
-__global__ void dequantize_rows_kernel(const uint8_t* blocks, int64_t d, int64_t limit, View idx,
-                                       int64_t n, float* out) {
+__global__ void dequantize_rows_kernel(const uint8_t* blocks, int64_t d, int64_t limit,
+                                       const __grid_constant__ View idx, int64_t n, float* out) {
   const int64_t units_per_row = d / 32, total = n * units_per_row;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total;
        i += int64_t{gridDim.x} * blockDim.x) {
@@ -229,13 +294,14 @@ __global__ void dequantize_rows_kernel(const uint8_t* blocks, int64_t d, int64_t
 // chunk of x is staged once in shared memory for all of them (x is read from L2 once per block,
 // not once per weight row), and lane l decodes unit l of the chunk for each of its warp's rows.
 // So the weight streams from memory exactly once, in whole 32-unit runs per row.
-constexpr int kWarps = 8, kColsPerWarp = 2, kChunkUnits = 32;
+constexpr int kWarps = 8, kColsPerWarp = 2, kChunkUnits = 32, kPad = 36;
 
 template <QType Q>
-__global__ void __launch_bounds__(kWarps * 32) qgemv_kernel(const uint8_t* w, int64_t n, int64_t k,
-                                                            const float* x, int m, float* acc) {
-  // x chunk, one padded row of 33 floats per unit so lanes reading "their" unit hit distinct banks.
-  __shared__ float xs[kGemvMaxRows][kChunkUnits * 33];
+__global__ void __launch_bounds__(kWarps * 32)
+    qgemv_kernel(const uint8_t* w, int64_t n, int64_t k, const float* x, int m, float* acc) {
+  // x chunk, one row of 36 floats per unit (32 + 4 pad): lanes reading "their" unit as float4
+  // fall in distinct banks for each quarter-warp.
+  __shared__ __align__(16) float xs[kGemvMaxRows][kChunkUnits * kPad];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int64_t col0 = (blockIdx.x * int64_t{kWarps} + warp) * kColsPerWarp;
   const int64_t units = k / 32, rb = row_bytes<Q>(k);
@@ -244,7 +310,7 @@ __global__ void __launch_bounds__(kWarps * 32) qgemv_kernel(const uint8_t* w, in
     const int cu = static_cast<int>(units - u0 < kChunkUnits ? units - u0 : kChunkUnits);
     for (int i = threadIdx.x; i < m * cu * 32; i += blockDim.x) {
       const int r = i / (cu * 32), e = i % (cu * 32);
-      xs[r][(e / 32) * 33 + e % 32] = x[r * k + u0 * 32 + e];
+      xs[r][(e / 32) * kPad + e % 32] = x[r * k + u0 * 32 + e];
     }
     __syncthreads();
     if (lane < cu) {
@@ -257,10 +323,13 @@ __global__ void __launch_bounds__(kWarps * 32) qgemv_kernel(const uint8_t* w, in
 #pragma unroll
         for (int r = 0; r < kGemvMaxRows; ++r) {
           if (r >= m) break;
-          const float* xr = &xs[r][lane * 33];
+          const float4* xr = reinterpret_cast<const float4*>(&xs[r][lane * kPad]);
           float s = 0.0f;
 #pragma unroll
-          for (int j = 0; j < 32; ++j) s += v[j] * xr[j];
+          for (int j = 0; j < 8; ++j) {
+            const float4 xv = xr[j];
+            s += v[4 * j] * xv.x + v[4 * j + 1] * xv.y + v[4 * j + 2] * xv.z + v[4 * j + 3] * xv.w;
+          }
           sum[r][c] += s;
         }
       }
@@ -280,12 +349,14 @@ __global__ void __launch_bounds__(kWarps * 32) qgemv_kernel(const uint8_t* w, in
 }
 
 template <class T, class B>
-__global__ void bias_epilogue_kernel(int64_t m, int64_t n, const float* acc, View bias, T* out) {
+__global__ void bias_epilogue_kernel(int64_t m, int64_t n, const float* acc,
+                                     const __grid_constant__ View bias, T* out) {
   const int64_t total = m * n;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total;
        i += int64_t{gridDim.x} * blockDim.x) {
     float v = acc[i];
-    if (bias.base != nullptr) v += load(*at<const B>(bias, bias.offset + (i % n) * bias.strides[0]));
+    if (bias.base != nullptr)
+      v += load(*at<const B>(bias, bias.offset + (i % n) * bias.strides[0]));
     store(out[i], v);
   }
 }
@@ -293,27 +364,55 @@ __global__ void bias_epilogue_kernel(int64_t m, int64_t n, const float* acc, Vie
 template <class Fn>
 void dispatch_qtype(QType q, Fn&& fn) {
   switch (q) {
-    case QType::kQ4_0: fn.template operator()<QType::kQ4_0>(); return;
-    case QType::kQ4_1: fn.template operator()<QType::kQ4_1>(); return;
-    case QType::kQ5_0: fn.template operator()<QType::kQ5_0>(); return;
-    case QType::kQ5_1: fn.template operator()<QType::kQ5_1>(); return;
-    case QType::kQ8_0: fn.template operator()<QType::kQ8_0>(); return;
-    case QType::kQ8_1: fn.template operator()<QType::kQ8_1>(); return;
-    case QType::kQ2_K: fn.template operator()<QType::kQ2_K>(); return;
-    case QType::kQ3_K: fn.template operator()<QType::kQ3_K>(); return;
-    case QType::kQ4_K: fn.template operator()<QType::kQ4_K>(); return;
-    case QType::kQ5_K: fn.template operator()<QType::kQ5_K>(); return;
-    case QType::kQ6_K: fn.template operator()<QType::kQ6_K>(); return;
-    case QType::kQ8_K: fn.template operator()<QType::kQ8_K>(); return;
-    case QType::kIQ4_NL: fn.template operator()<QType::kIQ4_NL>(); return;
-    case QType::kIQ4_XS: fn.template operator()<QType::kIQ4_XS>(); return;
+    case QType::kQ4_0:
+      fn.template operator()<QType::kQ4_0>();
+      return;
+    case QType::kQ4_1:
+      fn.template operator()<QType::kQ4_1>();
+      return;
+    case QType::kQ5_0:
+      fn.template operator()<QType::kQ5_0>();
+      return;
+    case QType::kQ5_1:
+      fn.template operator()<QType::kQ5_1>();
+      return;
+    case QType::kQ8_0:
+      fn.template operator()<QType::kQ8_0>();
+      return;
+    case QType::kQ8_1:
+      fn.template operator()<QType::kQ8_1>();
+      return;
+    case QType::kQ2_K:
+      fn.template operator()<QType::kQ2_K>();
+      return;
+    case QType::kQ3_K:
+      fn.template operator()<QType::kQ3_K>();
+      return;
+    case QType::kQ4_K:
+      fn.template operator()<QType::kQ4_K>();
+      return;
+    case QType::kQ5_K:
+      fn.template operator()<QType::kQ5_K>();
+      return;
+    case QType::kQ6_K:
+      fn.template operator()<QType::kQ6_K>();
+      return;
+    case QType::kQ8_K:
+      fn.template operator()<QType::kQ8_K>();
+      return;
+    case QType::kIQ4_NL:
+      fn.template operator()<QType::kIQ4_NL>();
+      return;
+    case QType::kIQ4_XS:
+      fn.template operator()<QType::kIQ4_XS>();
+      return;
   }
 }
 
 }  // namespace
 
-void launch_dequantize(cudaStream_t s, QType q, const void* blocks, int64_t rows, int64_t d,
-                       Elem t, void* out) {
+void launch_dequantize(cudaStream_t s, QType q, const void* blocks, int64_t rows, int64_t d, Elem t,
+                       void* out) {
   const int64_t units = rows * (d / 32);
   if (units == 0) return;
   dispatch_qtype(q, [&]<QType Q>() {
@@ -332,9 +431,11 @@ void launch_dequantize_rows(cudaStream_t s, QType q, const void* blocks, int64_t
   dispatch_qtype(q, [&]<QType Q>() {
     const auto* b = static_cast<const uint8_t*>(blocks);
     if (idx_i64) {
-      dequantize_rows_kernel<Q, int64_t><<<grid_for(units, 128), 128, 0, s>>>(b, d, limit, idx, n, out);
+      dequantize_rows_kernel<Q, int64_t>
+          <<<grid_for(units, 128), 128, 0, s>>>(b, d, limit, idx, n, out);
     } else {
-      dequantize_rows_kernel<Q, int32_t><<<grid_for(units, 128), 128, 0, s>>>(b, d, limit, idx, n, out);
+      dequantize_rows_kernel<Q, int32_t>
+          <<<grid_for(units, 128), 128, 0, s>>>(b, d, limit, idx, n, out);
     }
   });
   check_launch("dequantize_rows");
@@ -358,8 +459,8 @@ void launch_bias_epilogue(cudaStream_t s, int64_t m, int64_t n, const float* acc
   if (total == 0) return;
   dispatch_float_elem(t, [&]<class T>() {
     dispatch_float_elem(bias_t, [&]<class B>() {
-      bias_epilogue_kernel<T, B><<<grid_for(total, 256), 256, 0, s>>>(m, n, acc, bias,
-                                                                      static_cast<T*>(out));
+      bias_epilogue_kernel<T, B>
+          <<<grid_for(total, 256), 256, 0, s>>>(m, n, acc, bias, static_cast<T*>(out));
     });
   });
   check_launch("bias_epilogue");

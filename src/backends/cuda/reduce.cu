@@ -57,7 +57,8 @@ __device__ __forceinline__ bool better(const Cand<C>& a, const Cand<C>& b, bool 
 }
 
 template <class T>
-__global__ void reduce_kernel(ReduceOp op, Dims rows, Views<2> v, int64_t n, int64_t step) {
+__global__ void reduce_kernel(ReduceOp op, const __grid_constant__ Dims rows,
+                              const __grid_constant__ Views<2> v, int64_t n, int64_t step) {
   using C = compute_t<T>;
   using S = std::conditional_t<std::is_integral_v<C>, uint64_t, double>;
   const int64_t n_rows = rows.numel();
@@ -66,7 +67,8 @@ __global__ void reduce_kernel(ReduceOp op, Dims rows, Views<2> v, int64_t n, int
     const T* row = at<const T>(v.v[0], o.off[0]);
     if (op == ReduceOp::kSum || op == ReduceOp::kMean) {
       S acc = 0;
-      for (int64_t i = threadIdx.x; i < n; i += blockDim.x) acc += static_cast<S>(load(row[i * step]));
+      for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
+        acc += static_cast<S>(load(row[i * step]));
       acc = block_reduce(acc, [](S a, S b) { return a + b; });
       if (threadIdx.x == 0) {
         T* out = at<T>(v.v[1], o.off[1]);
@@ -88,7 +90,8 @@ __global__ void reduce_kernel(ReduceOp op, Dims rows, Views<2> v, int64_t n, int
       const Cand<C> c{load(row[i * step]), i};
       if (better(c, best, want_max)) best = c;
     }
-    best = block_reduce(best, [want_max](Cand<C> a, Cand<C> b) { return better(a, b, want_max) ? a : b; });
+    best = block_reduce(
+        best, [want_max](Cand<C> a, Cand<C> b) { return better(a, b, want_max) ? a : b; });
     if (threadIdx.x == 0) {
       if (op == ReduceOp::kArgmax) {
         *at<int64_t>(v.v[1], o.off[1]) = best.i;
@@ -100,7 +103,8 @@ __global__ void reduce_kernel(ReduceOp op, Dims rows, Views<2> v, int64_t n, int
 }
 
 template <class T>
-__global__ void cumsum_kernel(Dims rows, Views<2> v, int64_t n, int64_t xs, int64_t os) {
+__global__ void cumsum_kernel(const __grid_constant__ Dims rows, const __grid_constant__ Views<2> v,
+                              int64_t n, int64_t xs, int64_t os) {
   using C = compute_t<T>;
   const int64_t n_rows = rows.numel();
   for (int64_t r = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; r < n_rows;
@@ -125,7 +129,8 @@ __global__ void cumsum_kernel(Dims rows, Views<2> v, int64_t n, int64_t xs, int6
 }
 
 template <class T>
-__global__ void softmax_kernel(bool log_space, Dims rows, Views<2> v, int64_t n, int64_t xs,
+__global__ void softmax_kernel(bool log_space, const __grid_constant__ Dims rows,
+                               const __grid_constant__ Views<2> v, int64_t n, int64_t xs,
                                int64_t os) {
   const int64_t n_rows = rows.numel();
   for (int64_t r = blockIdx.x; r < n_rows; r += gridDim.x) {
@@ -152,8 +157,9 @@ __device__ __forceinline__ float param(const View& p, int64_t i, float fallback)
 }
 
 template <class T>
-__global__ void rms_norm_kernel(Dims rows, Views<3> v, int64_t n, int64_t xs, int64_t os,
-                                float weight_offset, float eps) {
+__global__ void rms_norm_kernel(const __grid_constant__ Dims rows,
+                                const __grid_constant__ Views<3> v, int64_t n, int64_t xs,
+                                int64_t os, float weight_offset, float eps) {
   const int64_t n_rows = rows.numel();
   const View& w = v.v[2];
   for (int64_t r = blockIdx.x; r < n_rows; r += gridDim.x) {
@@ -175,8 +181,9 @@ __global__ void rms_norm_kernel(Dims rows, Views<3> v, int64_t n, int64_t xs, in
 }
 
 template <class T>
-__global__ void layer_norm_kernel(Dims rows, Views<4> v, int64_t n, int64_t xs, int64_t os,
-                                  float eps) {
+__global__ void layer_norm_kernel(const __grid_constant__ Dims rows,
+                                  const __grid_constant__ Views<4> v, int64_t n, int64_t xs,
+                                  int64_t os, float eps) {
   const int64_t n_rows = rows.numel();
   for (int64_t r = blockIdx.x; r < n_rows; r += gridDim.x) {
     const Offsets<2> o = offsets_of<2>(r, rows, v.v);
@@ -184,7 +191,8 @@ __global__ void layer_norm_kernel(Dims rows, Views<4> v, int64_t n, int64_t xs, 
     T* out = at<T>(v.v[1], o.off[1]);
     float sum = 0.0f;
     for (int64_t i = threadIdx.x; i < n; i += blockDim.x) sum += load(x[i * xs]);
-    const float mean = block_reduce(sum, [](float a, float b) { return a + b; }) / static_cast<float>(n);
+    const float mean =
+        block_reduce(sum, [](float a, float b) { return a + b; }) / static_cast<float>(n);
     float var = 0.0f;
     for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
       const float d = load(x[i * xs]) - mean;
@@ -200,7 +208,8 @@ __global__ void layer_norm_kernel(Dims rows, Views<4> v, int64_t n, int64_t xs, 
 
 // One thread per element of x (.., H, D); dims is x's uncoalesced shape, D = shape[rank - 1].
 template <class T, class P>
-__global__ void rope_kernel(Dims dims, Views<3> v, View inv_freq, int64_t half, bool neox) {
+__global__ void rope_kernel(const __grid_constant__ Dims dims, const __grid_constant__ Views<3> v,
+                            const __grid_constant__ View inv_freq, int64_t half, bool neox) {
   const int64_t n = dims.numel();
   const int64_t d = dims.shape[dims.rank - 1];
   const int64_t xs = v.v[0].strides[dims.rank - 1];
@@ -219,7 +228,8 @@ __global__ void rope_kernel(Dims dims, Views<3> v, View inv_freq, int64_t half, 
     const int64_t i = neox ? (first ? j : j - half) : j / 2;
     const int64_t partner = neox ? (first ? j + half : j - half) : (first ? j + 1 : j - 1);
     const float pos = static_cast<float>(*at<const P>(v.v[2], o.off[2]));
-    const float angle = __fmul_rn(pos, *at<const float>(inv_freq, inv_freq.offset + i * inv_freq.strides[0]));
+    const float angle =
+        __fmul_rn(pos, *at<const float>(inv_freq, inv_freq.offset + i * inv_freq.strides[0]));
     const double c = cos(static_cast<double>(angle));
     const double s = sin(static_cast<double>(angle));
     const double xv = load(*x);
@@ -229,8 +239,8 @@ __global__ void rope_kernel(Dims dims, Views<3> v, View inv_freq, int64_t half, 
 }
 
 template <class T>
-__global__ void topk_kernel(Dims rows, Views<3> v, int64_t n, int64_t k, int64_t xs, int64_t vs,
-                            int64_t is) {
+__global__ void topk_kernel(const __grid_constant__ Dims rows, const __grid_constant__ Views<3> v,
+                            int64_t n, int64_t k, int64_t xs, int64_t vs, int64_t is) {
   using C = compute_t<T>;
   const int64_t n_rows = rows.numel();
   for (int64_t r = blockIdx.x; r < n_rows; r += gridDim.x) {
@@ -262,7 +272,8 @@ void launch_reduce(cudaStream_t s, ReduceOp op, Elem t, const Dims& rows, const 
   if (n_rows == 0) return;
   const int block = row_block(n);
   dispatch_elem(t, [&]<class T>() {
-    reduce_kernel<T><<<row_grid(n_rows), block, block * 16, s>>>(op, rows, Views<2>{{x, out}}, n, step);
+    reduce_kernel<T>
+        <<<row_grid(n_rows), block, block * 16, s>>>(op, rows, Views<2>{{x, out}}, n, step);
   });
   check_launch("reduce");
 }
@@ -272,7 +283,8 @@ void launch_cumsum(cudaStream_t s, Elem t, const Dims& rows, const View& x, cons
   const int64_t n_rows = rows.numel();
   if (n_rows == 0) return;
   dispatch_elem(t, [&]<class T>() {
-    cumsum_kernel<T><<<grid_for(n_rows, 128), 128, 0, s>>>(rows, Views<2>{{x, out}}, n, x_step, out_step);
+    cumsum_kernel<T>
+        <<<grid_for(n_rows, 128), 128, 0, s>>>(rows, Views<2>{{x, out}}, n, x_step, out_step);
   });
   check_launch("cumsum");
 }
@@ -283,8 +295,8 @@ void launch_softmax(cudaStream_t s, bool log_space, Elem t, const Dims& rows, co
   if (n_rows == 0) return;
   const int block = row_block(n);
   dispatch_float_elem(t, [&]<class T>() {
-    softmax_kernel<T><<<row_grid(n_rows), block, block * 4, s>>>(log_space, rows, Views<2>{{x, out}},
-                                                                n, x_step, out_step);
+    softmax_kernel<T><<<row_grid(n_rows), block, block * 4, s>>>(
+        log_space, rows, Views<2>{{x, out}}, n, x_step, out_step);
   });
   check_launch("softmax");
 }
@@ -321,11 +333,11 @@ void launch_rope(cudaStream_t s, Elem t, const Dims& dims, const View& x, const 
   if (n == 0) return;
   dispatch_float_elem(t, [&]<class T>() {
     if (pos_i64) {
-      rope_kernel<T, int64_t><<<grid_for(n, 256), 256, 0, s>>>(dims, Views<3>{{x, out, pos}},
-                                                                inv_freq, half, neox);
+      rope_kernel<T, int64_t>
+          <<<grid_for(n, 256), 256, 0, s>>>(dims, Views<3>{{x, out, pos}}, inv_freq, half, neox);
     } else {
-      rope_kernel<T, int32_t><<<grid_for(n, 256), 256, 0, s>>>(dims, Views<3>{{x, out, pos}},
-                                                                inv_freq, half, neox);
+      rope_kernel<T, int32_t>
+          <<<grid_for(n, 256), 256, 0, s>>>(dims, Views<3>{{x, out, pos}}, inv_freq, half, neox);
     }
   });
   check_launch("rope");
@@ -338,8 +350,8 @@ void launch_topk(cudaStream_t s, Elem t, const Dims& rows, const View& x, const 
   if (n_rows == 0 || k == 0) return;
   const int block = row_block(n);
   dispatch_elem(t, [&]<class T>() {
-    topk_kernel<T><<<row_grid(n_rows), block, block * 16, s>>>(
-        rows, Views<3>{{x, values, indices}}, n, k, x_step, v_step, i_step);
+    topk_kernel<T><<<row_grid(n_rows), block, block * 16, s>>>(rows, Views<3>{{x, values, indices}},
+                                                               n, k, x_step, v_step, i_step);
   });
   check_launch("topk");
 }
