@@ -308,29 +308,36 @@ __global__ void __launch_bounds__(kWarps * 32)
   float sum[kGemvMaxRows][kColsPerWarp] = {};
   for (int64_t u0 = 0; u0 < units; u0 += kChunkUnits) {
     const int cu = static_cast<int>(units - u0 < kChunkUnits ? units - u0 : kChunkUnits);
-    for (int i = threadIdx.x; i < m * cu * 32; i += blockDim.x) {
-      const int r = i / (cu * 32), e = i % (cu * 32);
-      xs[r][(e / 32) * kPad + e % 32] = x[r * k + u0 * 32 + e];
+    for (int r = 0; r < m; ++r) {  // stage the chunk of every x row with 16-byte copies
+      const float4* src = reinterpret_cast<const float4*>(x + r * k + u0 * 32);
+      for (int e4 = threadIdx.x; e4 < cu * 8; e4 += blockDim.x)
+        *reinterpret_cast<float4*>(&xs[r][(e4 / 8) * kPad + (e4 % 8) * 4]) = src[e4];
     }
     __syncthreads();
     if (lane < cu) {
+      // Decode this lane's unit of each of the warp's rows, then read each x value once from
+      // shared memory for all of them.
+      float v[kColsPerWarp][32];
 #pragma unroll
       for (int c = 0; c < kColsPerWarp; ++c) {
-        const int64_t col = col0 + c;
-        if (col >= n) break;
-        float v[32];
-        decode_unit<Q>(w + col * rb, u0 + lane, v);
+        if (col0 + c < n) {
+          decode_unit<Q>(w + (col0 + c) * rb, u0 + lane, v[c]);
+        } else {
 #pragma unroll
-        for (int r = 0; r < kGemvMaxRows; ++r) {
-          if (r >= m) break;
-          const float4* xr = reinterpret_cast<const float4*>(&xs[r][lane * kPad]);
-          float s = 0.0f;
+          for (int j = 0; j < 32; ++j) v[c][j] = 0.0f;
+        }
+      }
 #pragma unroll
-          for (int j = 0; j < 8; ++j) {
-            const float4 xv = xr[j];
-            s += v[4 * j] * xv.x + v[4 * j + 1] * xv.y + v[4 * j + 2] * xv.z + v[4 * j + 3] * xv.w;
-          }
-          sum[r][c] += s;
+      for (int r = 0; r < kGemvMaxRows; ++r) {
+        if (r >= m) break;
+        const float4* xr = reinterpret_cast<const float4*>(&xs[r][lane * kPad]);
+#pragma unroll
+        for (int j = 0; j < 8; ++j) {
+          const float4 xv = xr[j];
+#pragma unroll
+          for (int c = 0; c < kColsPerWarp; ++c)
+            sum[r][c] += v[c][4 * j] * xv.x + v[c][4 * j + 1] * xv.y + v[c][4 * j + 2] * xv.z +
+                         v[c][4 * j + 3] * xv.w;
         }
       }
     }
