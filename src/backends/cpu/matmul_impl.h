@@ -3,9 +3,9 @@
 // GEMM follows the BLIS loop order: N blocks (one or more per thread, each thread writes its own
 // columns of C) > K blocks (pack B into kNr-wide panels) > M blocks (pack A into kMr-tall panels)
 // > kMr x kNr micro-tiles. Packing converts f16/bf16 to f32 and absorbs any operand strides.
-// GEMV (small M, weight rows contiguous) reads every weight once: 4 weight rows x kGemvRows inputs per
-// step, f16 converted by F16C and bf16 by a 16-bit shift, so 16-bit weights move half the bytes.
-// bf16 x bf16 GEMM on AVX512_BF16 (AMD) packs k-pairs and multiplies with vdpbf16ps instead.
+// GEMV (small M, weight rows contiguous) reads every weight once: 4 weight rows x kGemvRows inputs
+// per step, f16 converted by F16C and bf16 by a 16-bit shift, so 16-bit weights move half the
+// bytes. bf16 x bf16 GEMM on AVX512_BF16 (AMD) packs k-pairs and multiplies with vdpbf16ps instead.
 // Rejected: vdpbf16ps for f32 activations (rounding x to bf16 costs ~3 significant digits).
 #pragma once
 
