@@ -19,7 +19,9 @@ std::string corpus() {
     text += "The quick brown fox " + std::to_string(i * 7919) +
             " jumps over the lazy dog; it's not what we'd expect.\n";
     text += "def f" + std::to_string(i) + "(x):\n    return x ** 2 + " + std::to_string(i) + "\n";
-    text += i % 3 == 0 ? "你好，世界！今天天气很好。" : i % 3 == 1 ? "Привет, мир! 😀👍 " : "café naïve résumé ";
+    text += i % 3 == 0   ? "你好，世界！今天天气很好。"
+            : i % 3 == 1 ? "Привет, мир! 😀👍 "
+                         : "café naïve résumé ";
   }
   return text;
 }
@@ -54,8 +56,8 @@ void BM_Decode(benchmark::State& state, const std::string& name) {
   if (tok == nullptr) return state.SkipWithError("tokenizer data not found (../shared)");
   const auto ids = tok->encode(corpus(), false);
   for (auto _ : state) benchmark::DoNotOptimize(tok->decode(ids));
-  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(state.iterations() * ids.size()),
-                                                  benchmark::Counter::kIsRate);
+  state.counters["tokens/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * ids.size()), benchmark::Counter::kIsRate);
 }
 
 void BM_Load(benchmark::State& state, const std::string& name) {
@@ -64,10 +66,12 @@ void BM_Load(benchmark::State& state, const std::string& name) {
   for (auto _ : state) benchmark::DoNotOptimize(Tokenizer::from_json(*json, name));
 }
 
-#define WICK_TOKENIZER_BENCH(name)                                              \
+#define WICK_TOKENIZER_BENCH(name)                                                       \
   BENCHMARK_CAPTURE(BM_Encode, name, std::string(#name))->Unit(benchmark::kMicrosecond); \
   BENCHMARK_CAPTURE(BM_Decode, name, std::string(#name))->Unit(benchmark::kMicrosecond); \
-  BENCHMARK_CAPTURE(BM_Load, name, std::string(#name))->Unit(benchmark::kMillisecond)->Iterations(2);
+  BENCHMARK_CAPTURE(BM_Load, name, std::string(#name))                                   \
+      ->Unit(benchmark::kMillisecond)                                                    \
+      ->Iterations(2);
 
 WICK_TOKENIZER_BENCH(llama2)
 WICK_TOKENIZER_BENCH(llama3)

@@ -52,6 +52,10 @@ Tokenizer Tokenizer::from_json(std::string_view json, std::string_view source) {
   } catch (const nlohmann::json::exception& e) {
     fail(ErrorKind::kParse, "{}: not valid JSON: {}", source, e.what());
   }
+  return from_json_value(root, source);
+}
+
+Tokenizer Tokenizer::from_json_value(const Json& root, std::string_view source) {
   if (!root.is_object()) fail(ErrorKind::kParse, "{}: top level is not an object", source);
   try {
     Tokenizer t;

@@ -14,6 +14,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "tokenizer/added_tokens.h"
 
 namespace wick::tok {
@@ -30,6 +32,8 @@ class Tokenizer {
   // malformed files, Error(kUnsupported) for components wick does not implement.
   static Tokenizer from_json(std::string_view json, std::string_view source = "tokenizer.json");
   static Tokenizer from_file(const std::string& path);
+  // The same from an already parsed tokenizer.json document (GGUF vocabularies build one).
+  static Tokenizer from_json_value(const nlohmann::json& root, std::string_view source);
 
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;

@@ -1,0 +1,120 @@
+// GGUF vocabularies: a GgufVocab filled the way convert_hf_to_gguf.py fills it (tokens by id,
+// control / user-defined types from added tokens, "a b" merges) must encode the golden texts
+// exactly as the HF tokenizer.json it came from.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "tokenizer/gguf_vocab.h"
+#include "tokenizer_files.h"
+
+namespace wick::tok {
+namespace {
+
+GgufVocab vocab_from_hf(const nlohmann::json& j, const std::string& pre) {
+  GgufVocab v;
+  v.model = "gpt2";
+  v.pre = pre;
+  for (const auto& [token, id] : j["model"]["vocab"].items()) {
+    const auto i = id.get<size_t>();
+    if (v.tokens.size() <= i) v.tokens.resize(i + 1);
+    v.tokens[i] = token;
+  }
+  const auto added = j.value("added_tokens", nlohmann::json::array());
+  for (const auto& t : added) {
+    const auto i = t["id"].get<size_t>();
+    if (v.tokens.size() <= i) v.tokens.resize(i + 1);
+    v.tokens[i] = t["content"];
+  }
+  v.token_types.assign(v.tokens.size(), static_cast<int32_t>(GgufTokenType::kNormal));
+  for (const auto& t : added)
+    v.token_types[t["id"].get<size_t>()] = static_cast<int32_t>(
+        t["special"].get<bool>() ? GgufTokenType::kControl : GgufTokenType::kUserDefined);
+  for (const auto& m : j["model"]["merges"])
+    v.merges.push_back(m.is_string() ? m.get<std::string>()
+                                     : m[0].get<std::string>() + " " + m[1].get<std::string>());
+  return v;
+}
+
+struct Case {
+  const char* name;
+  const char* pre;
+};
+
+class GgufVocabGolden : public ::testing::TestWithParam<Case> {};
+
+TEST_P(GgufVocabGolden, EncodesLikeTheHfTokenizer) {
+  const Case c = GetParam();
+  const auto json = testing::tokenizer_json(c.name);
+  if (!json) GTEST_SKIP() << c.name << " not found under " << testing::shared_tokenizer_dir();
+  const auto golden = nlohmann::json::parse(
+      *testing::read_file(testing::test_data_dir() + "/golden_" + c.name + ".json"));
+  const Tokenizer tok =
+      tokenizer_from_gguf_vocab(vocab_from_hf(nlohmann::json::parse(*json), c.pre));
+  int failures = 0;
+  for (const auto& k : golden["cases"]) {
+    const std::string text = k["text"];
+    const auto want = k["ids_no_special"].get<std::vector<int32_t>>();
+    EXPECT_EQ(tok.encode(text, false), want) << nlohmann::json(text).dump();
+    EXPECT_EQ(tok.decode(want), k["decode"].get<std::string>()) << nlohmann::json(text).dump();
+    if (tok.encode(text, false) != want && ++failures > 3) break;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Tokenizers, GgufVocabGolden,
+                         ::testing::Values(Case{"llama3", "llama-bpe"}, Case{"qwen3", "qwen2"},
+                                           Case{"deepseek_v3", "deepseek-v3"},
+                                           Case{"gptoss", "gpt-4o"}, Case{"gpt2", "gpt2"}),
+                         [](const auto& test_info) { return std::string(test_info.param.name); });
+
+GgufVocab tiny() {
+  GgufVocab v;
+  v.model = "gpt2";
+  v.tokens = {"a", "b", "ab", "<s>", "</s>"};
+  v.token_types = {1, 1, 1, 3, 3};
+  v.merges = {"a b"};
+  v.bos_id = 3;
+  v.eos_id = 4;
+  return v;
+}
+
+TEST(GgufVocab, AddsBosAndEosWhenAsked) {
+  GgufVocab v = tiny();
+  EXPECT_EQ(tokenizer_from_gguf_vocab(v).encode("ab"), (std::vector<int32_t>{2}));
+  v.add_bos = true;
+  EXPECT_EQ(tokenizer_from_gguf_vocab(v).encode("ab"), (std::vector<int32_t>{3, 2}));
+  v.add_eos = true;
+  const Tokenizer t = tokenizer_from_gguf_vocab(v);
+  EXPECT_EQ(t.encode("ab<s>"), (std::vector<int32_t>{3, 2, 3, 4}));
+  EXPECT_EQ(t.encode("ab", false), (std::vector<int32_t>{2}));
+  EXPECT_EQ(t.decode(std::vector<int32_t>{3, 2, 4}, true), "ab");
+}
+
+TEST(GgufVocab, RejectsWhatItCannotBuild) {
+  GgufVocab v = tiny();
+  v.model = "llama";
+  EXPECT_THROW(tokenizer_from_gguf_vocab(v), Error);
+  v = tiny();
+  v.pre = "no-such-pre";
+  try {
+    tokenizer_from_gguf_vocab(v);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kUnsupported);
+    EXPECT_NE(std::string(e.what()).find("no-such-pre"), std::string::npos);
+  }
+  v = tiny();
+  v.token_types.pop_back();
+  EXPECT_THROW(tokenizer_from_gguf_vocab(v), Error);
+  v = tiny();
+  v.bos_id = 99;
+  v.add_bos = true;
+  EXPECT_THROW(tokenizer_from_gguf_vocab(v), Error);
+  v = tiny();
+  v.merges = {"a zz"};
+  EXPECT_THROW(tokenizer_from_gguf_vocab(v), Error);
+}
+
+}  // namespace
+}  // namespace wick::tok
