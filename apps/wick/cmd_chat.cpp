@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "command.h"
 #include "generate/bundle.h"
@@ -19,15 +21,32 @@ namespace {
 struct ChatFlags {
   GenerationFlags gen;
   std::string system;
+  std::string chat_template;  // a .jinja file or a tokenizer_config.json
   bool stats = false;
 };
+
+// The template text of --chat-template: a tokenizer_config.json's "chat_template", else the file.
+std::string read_template(const std::string& path) {
+  std::ifstream in(path);
+  WICK_CHECK(in.good(), ErrorKind::kNotFound, "--chat-template: cannot open {}", path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (path.size() < 5 || path.substr(path.size() - 5) != ".json") return ss.str();
+  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
+  WICK_CHECK(j.is_object() && j.contains("chat_template") && j["chat_template"].is_string(),
+             ErrorKind::kParse, "{}: no string field chat_template", path);
+  return j["chat_template"].get<std::string>();
+}
 
 int chat(const ChatFlags& f0) {
   ChatFlags f = f0;
   gen::ModelBundle bundle = gen::load_bundle(f.gen.model);
+  if (!f.chat_template.empty())
+    bundle.chat_template = std::make_unique<tok::ChatTemplate>(read_template(f.chat_template),
+                                                               bundle.bos_token, bundle.eos_token);
   WICK_CHECK(bundle.tokenizer, ErrorKind::kInvalidArgument, "{} has no tokenizer", f.gen.model);
-  WICK_CHECK(bundle.chat_template, ErrorKind::kInvalidArgument, "{} has no chat template",
-             f.gen.model);
+  WICK_CHECK(bundle.chat_template, ErrorKind::kInvalidArgument,
+             "{} has no chat template; pass --chat-template", f.gen.model);
   gen::GenerateOptions options = f.gen.options(bundle.eos_ids);
   gen::Generator generator(bundle.model(), bundle.tokenizer.get());
   const bool interactive = isatty(STDIN_FILENO) != 0;
@@ -68,6 +87,8 @@ CommandRegistration reg("chat", "chat with a model through its chat template", [
   auto f = std::make_shared<ChatFlags>();
   f->gen.add(sub);
   sub.add_option("--system", f->system, "system message");
+  sub.add_option("--chat-template", f->chat_template,
+                 "Jinja chat template file, or a tokenizer_config.json holding one");
   sub.add_flag("--stats", f->stats, "print a stats line to stderr after each reply");
   return [f] { return chat(*f); };
 });
