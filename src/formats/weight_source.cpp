@@ -134,7 +134,13 @@ Tensor WeightSource::tensor(std::string_view name) const {
   const Shape shape(std::span<const int64_t>(meta.shape));
   Bytes stored = bytes(name);
   const WeightFixup fix = fixup(name);
-  if (fix.kind == WeightFixup::Kind::kNone) {
+  // Kernels read elements through typed pointers, so a view must be aligned to the element
+  // (block types: to their f16/f32 scales). safetensors does not guarantee it (a 3-byte u8
+  // tensor shifts every later one); a misaligned tensor is copied instead.
+  const DTypeInfo& dt = dtype_info(meta.dtype);
+  const uintptr_t align = dt.is_quantized ? 4 : static_cast<uintptr_t>(dt.block_bytes);
+  const bool aligned = reinterpret_cast<uintptr_t>(stored.data.data()) % align == 0;
+  if (fix.kind == WeightFixup::Kind::kNone && aligned) {
     // Storage wants a mutable pointer; the mapping is PROT_READ, so this view is read-only.
     auto storage = std::make_shared<Storage>(
         Device::cpu(), const_cast<uint8_t*>(stored.data.data()), stored.data.size(),
@@ -143,7 +149,9 @@ Tensor WeightSource::tensor(std::string_view name) const {
   }
   Tensor out = Tensor::empty(shape, meta.dtype);
   std::span<uint8_t> dst(static_cast<uint8_t*>(out.raw_data()), stored.data.size());
-  if (fix.kind == WeightFixup::Kind::kUnpermuteRows) {
+  if (fix.kind == WeightFixup::Kind::kNone) {
+    if (!dst.empty()) std::memcpy(dst.data(), stored.data.data(), dst.size());
+  } else if (fix.kind == WeightFixup::Kind::kUnpermuteRows) {
     const uint64_t rows = meta.shape.empty() ? 1 : static_cast<uint64_t>(meta.shape[0]);
     unpermute_qk_rows(stored.data, dst, rows, fix.n_heads);
   } else {

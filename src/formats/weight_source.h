@@ -54,8 +54,9 @@ class WeightSource {
   virtual WeightFixup fixup(std::string_view name) const { return {}; }
   virtual std::string describe() const = 0;  // "GGUF model.gguf", for messages
 
-  // A CPU tensor in HF layout: a read-only view of the mapping when fixup() is kNone (writing
-  // through it faults), otherwise a fresh copy with the fixup applied.
+  // A CPU tensor in HF layout: a read-only view of the mapping when fixup() is kNone and the
+  // bytes are aligned to the element (writing through it faults), otherwise a fresh copy with
+  // the fixup applied.
   Tensor tensor(std::string_view name) const;
 };
 

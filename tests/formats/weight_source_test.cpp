@@ -222,6 +222,24 @@ TEST(SafetensorsWeightSource, ZeroCopyViewsOutliveTheSource) {
   EXPECT_EQ(t.to_vector<float>(), (std::vector<float>{1, 2, 3, 4}));
 }
 
+TEST(SafetensorsWeightSource, MisalignedTensorsAreCopied) {
+  test::TempDir dir;
+  std::string header = R"({"b":{"dtype":"U8","shape":[3],"data_offsets":[0,3]},)"
+                       R"("f":{"dtype":"F32","shape":[2],"data_offsets":[3,11]}})";
+  header.resize((header.size() + 7) / 8 * 8, ' ');  // data starts 8-aligned, "f" at +3
+  test::Bytes b;
+  b.u64(header.size()).raw(header).raw("abc");
+  b.put(1.5f).put(-2.0f);
+  dir.write("model.safetensors", b.data);
+  std::unique_ptr<WeightSource> source = open_weight_source(dir.file("model.safetensors"));
+  const Tensor f = source->tensor("f");
+  EXPECT_NE(f.raw_data(), static_cast<const void*>(source->bytes("f").data.data()));
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(f.raw_data()) % 4, 0u);
+  EXPECT_EQ(f.to_vector<float>(), (std::vector<float>{1.5f, -2.0f}));
+  const Tensor u = source->tensor("b");  // u8 is always aligned: still a view
+  EXPECT_EQ(u.raw_data(), static_cast<const void*>(source->bytes("b").data.data()));
+}
+
 TEST(OpenWeightSource, DetectsGgufByMagic) {
   test::TempDir dir;
   GgufWriter w;
