@@ -294,10 +294,72 @@ __global__ void dequantize_rows_kernel(const uint8_t* blocks, int64_t d, int64_t
 // chunk of x is staged once in shared memory for all of them (x is read from L2 once per block,
 // not once per weight row), and lane l decodes unit l of the chunk for each of its warp's rows.
 // So the weight streams from memory exactly once, in whole 32-unit runs per row.
-constexpr int kWarps = 8, kColsPerWarp = 2, kChunkUnits = 32, kPad = 36;
+// The GEMV's view of a unit: value j = scale * codes[j] + offset, with integer codes made exact
+// floats by the 2^23 trick (OR into the mantissa of 8388608.0f, subtract) instead of slower
+// int -> float conversions, and the scale applied once per unit instead of once per value.
+// Types without a specialisation decode fully (scale 1, offset 0).
+template <QType Q>
+struct CodeForm {
+  static constexpr bool kScaled = Q == QType::kQ4_0 || Q == QType::kQ8_0 || Q == QType::kQ4_K;
+  static constexpr bool kOffset = Q == QType::kQ4_K;
+};
+
+__device__ __forceinline__ float code_float(uint32_t q, float bias) {
+  return __uint_as_float(0x4B000000u | q) - (8388608.0f + bias);
+}
 
 template <QType Q>
-__global__ void __launch_bounds__(kWarps * 32)
+__device__ __forceinline__ void unit_codes(const uint8_t* row, int64_t u, float* v, float& scale,
+                                           float& offset) {
+  offset = 0.0f;
+  if constexpr (Q == QType::kQ4_0) {
+    const uint8_t* b = row + u * 18;
+    scale = h2f(b);
+    const uint16_t* q16 = reinterpret_cast<const uint16_t*>(b + 2);
+#pragma unroll
+    for (int i = 0; i < 8; ++i) {
+      const uint32_t w = q16[i];
+      v[2 * i] = code_float(w & 0x0f, 8.0f);
+      v[2 * i + 1] = code_float((w >> 8) & 0x0f, 8.0f);
+      v[2 * i + 16] = code_float((w >> 4) & 0x0f, 8.0f);
+      v[2 * i + 17] = code_float(w >> 12, 8.0f);
+    }
+  } else if constexpr (Q == QType::kQ8_0) {
+    const uint8_t* b = row + u * 34;
+    scale = h2f(b);
+    const uint16_t* q16 = reinterpret_cast<const uint16_t*>(b + 2);
+#pragma unroll
+    for (int i = 0; i < 16; ++i) {  // int8 q: (q + 128) is the byte with its top bit flipped
+      const uint32_t w = q16[i] ^ 0x8080u;
+      v[2 * i] = code_float(w & 0xff, 128.0f);
+      v[2 * i + 1] = code_float(w >> 8, 128.0f);
+    }
+  } else if constexpr (Q == QType::kQ4_K) {
+    const uint8_t* b = row + (u / 8) * 144;
+    const int sub = static_cast<int>(u % 8);
+    int sc = 0, mn = 0;
+    scale_min_k4(sub, b + 4, sc, mn);
+    scale = h2f(b) * static_cast<float>(sc);
+    offset = -(h2f(b + 2) * static_cast<float>(mn));
+    const uint4* qs = reinterpret_cast<const uint4*>(b + 16 + 32 * (sub / 2));
+    uint4 raw[2] = {qs[0], qs[1]};
+    const uint8_t* bytes = reinterpret_cast<const uint8_t*>(raw);
+    const int shift = 4 * (sub % 2);
+#pragma unroll
+    for (int j = 0; j < 32; ++j) v[j] = code_float((bytes[j] >> shift) & 0x0f, 0.0f);
+  } else {
+    scale = 1.0f;
+    decode_unit<Q>(row, u, v);
+  }
+}
+
+constexpr int kWarps = 8, kColsPerWarp = 2, kChunkUnits = 32, kPad = 36;
+// Register cap (128): two resident blocks (16 warps) per SM for every block type; a cap of 3
+// blocks (80 registers) spills 100-250 bytes per thread.
+constexpr int kGemvBlocksPerSm = 2;
+
+template <QType Q>
+__global__ void __launch_bounds__(kWarps * 32, kGemvBlocksPerSm)
     qgemv_kernel(const uint8_t* w, int64_t n, int64_t k, const float* x, int m, float* acc) {
   // x chunk, one row of 36 floats per unit (32 + 4 pad): lanes reading "their" unit as float4
   // fall in distinct banks for each quarter-warp.
@@ -317,12 +379,13 @@ __global__ void __launch_bounds__(kWarps * 32)
     if (lane < cu) {
       // Decode this lane's unit of each of the warp's rows, then read each x value once from
       // shared memory for all of them.
-      float v[kColsPerWarp][32];
+      float v[kColsPerWarp][32], scale[kColsPerWarp], offset[kColsPerWarp];
 #pragma unroll
       for (int c = 0; c < kColsPerWarp; ++c) {
         if (col0 + c < n) {
-          decode_unit<Q>(w + (col0 + c) * rb, u0 + lane, v[c]);
+          unit_codes<Q>(w + (col0 + c) * rb, u0 + lane, v[c], scale[c], offset[c]);
         } else {
+          scale[c] = offset[c] = 0.0f;
 #pragma unroll
           for (int j = 0; j < 32; ++j) v[c][j] = 0.0f;
         }
@@ -331,13 +394,20 @@ __global__ void __launch_bounds__(kWarps * 32)
       for (int r = 0; r < kGemvMaxRows; ++r) {
         if (r >= m) break;
         const float4* xr = reinterpret_cast<const float4*>(&xs[r][lane * kPad]);
+        float dot[kColsPerWarp] = {}, x_sum = 0.0f;
 #pragma unroll
         for (int j = 0; j < 8; ++j) {
           const float4 xv = xr[j];
+          if constexpr (CodeForm<Q>::kOffset) x_sum += (xv.x + xv.y) + (xv.z + xv.w);
 #pragma unroll
           for (int c = 0; c < kColsPerWarp; ++c)
-            sum[r][c] += v[c][4 * j] * xv.x + v[c][4 * j + 1] * xv.y + v[c][4 * j + 2] * xv.z +
-                         v[c][4 * j + 3] * xv.w;
+            dot[c] += v[c][4 * j] * xv.x + v[c][4 * j + 1] * xv.y + v[c][4 * j + 2] * xv.z +
+                      v[c][4 * j + 3] * xv.w;
+        }
+#pragma unroll
+        for (int c = 0; c < kColsPerWarp; ++c) {
+          sum[r][c] += CodeForm<Q>::kScaled ? scale[c] * dot[c] : dot[c];
+          if constexpr (CodeForm<Q>::kOffset) sum[r][c] += offset[c] * x_sum;
         }
       }
     }
