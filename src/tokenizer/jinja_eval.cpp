@@ -392,13 +392,13 @@ Value Interpreter::getattr(const Value& obj, const std::string& name) {
       undefined_error(obj);
     case Kind::kDict: {
       if (obj.dict->tag != DictTag::kPlain) {
-        if (const Value* v = obj.dict->find(name)) return *v;
+        if (const Value* v = obj.dict->find(name)) return charged(*v);
         return Value::undefined(
             fmt::format("'{} object' has no attribute '{}'", obj.type_name(), name));
       }
       Value m = builtin_method(*this, obj, name);
       if (!m.is_undefined()) return m;
-      if (const Value* v = obj.dict->find(name)) return *v;
+      if (const Value* v = obj.dict->find(name)) return charged(*v);
       return Value::undefined(fmt::format("'dict object' has no attribute '{}'", name));
     }
     case Kind::kNone:
@@ -416,7 +416,7 @@ Value Interpreter::getitem(const Value& obj, const Value& key) {
   if (obj.is_undefined()) undefined_error(obj);
   if (obj.is_dict()) {
     if (obj.dict->tag == DictTag::kPlain) {
-      if (const Value* v = obj.dict->find(key)) return *v;
+      if (const Value* v = obj.dict->find(key)) return charged(*v);
     }
     if (key.is_string()) return getattr(obj, key.s);
     return Value::undefined(fmt::format("'dict object' has no attribute {}", repr(key)));
@@ -426,7 +426,7 @@ Value Interpreter::getitem(const Value& obj, const Value& key) {
     if (obj.is_list()) {
       int64_t n = static_cast<int64_t>(obj.list->items.size());
       if (idx < 0) idx += n;
-      if (idx >= 0 && idx < n) return obj.list->items[static_cast<size_t>(idx)];
+      if (idx >= 0 && idx < n) return charged(obj.list->items[static_cast<size_t>(idx)]);
     } else {
       std::u32string t = utf8_decode(obj.s);
       int64_t n = static_cast<int64_t>(t.size());
@@ -442,6 +442,9 @@ Value Interpreter::getitem(const Value& obj, const Value& key) {
 }
 
 std::vector<Value> Interpreter::iterate(const Value& v) {
+  if (v.is_list()) step(static_cast<int64_t>(v.list->items.size() / 16));
+  if (v.is_string()) step(static_cast<int64_t>(v.s.size() / 16));
+  if (v.is_dict()) step(static_cast<int64_t>(v.dict->items.size() / 16));
   switch (v.kind) {
     case Kind::kUndefined:
       return {};

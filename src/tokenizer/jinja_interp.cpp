@@ -55,13 +55,20 @@ std::string Interpreter::render(const std::vector<std::pair<std::string, Value>>
   return out;
 }
 
-void Interpreter::step() {
-  if (++steps_ > limits_.max_steps)
+void Interpreter::step(int64_t cost) {
+  steps_ += cost;
+  if (steps_ > limits_.max_steps)
     runtime_error("template exceeded " + std::to_string(limits_.max_steps) +
                   " evaluation steps (infinite or huge loop?)");
 }
 
-void Interpreter::check_size(size_t size, const char* what) const {
+Value Interpreter::charged(const Value& v) {
+  if (v.is_string()) step(static_cast<int64_t>(v.s.size() / 256));
+  return v;
+}
+
+void Interpreter::check_size(size_t size, const char* what) {
+  step(static_cast<int64_t>(size / 256));
   if (size > limits_.max_output_bytes)
     runtime_error(std::string(what) + " exceeds the limit of " +
                   std::to_string(limits_.max_output_bytes) + " bytes/items");
@@ -76,17 +83,19 @@ void Interpreter::undefined_error(const Value& undefined) const {
   runtime_error("UndefinedError: " + (undefined.s.empty() ? "value is undefined" : undefined.s));
 }
 
-void Interpreter::append(std::string& out, const std::string& text) const {
-  check_size(out.size() + text.size(), "rendered output");
+void Interpreter::append(std::string& out, const std::string& text) {
+  step(static_cast<int64_t>(text.size() / 256));
+  if (out.size() + text.size() > limits_.max_output_bytes)
+    check_size(out.size() + text.size(), "rendered output");
   out += text;
 }
 
 // ---- scopes ----
 
-Value Interpreter::lookup(const std::string& name) const {
+Value Interpreter::lookup(const std::string& name) {
   for (auto it = frames_.rbegin(); it != frames_.rend(); ++it) {
     auto f = (*it)->find(name);
-    if (f != (*it)->end()) return f->second;
+    if (f != (*it)->end()) return charged(f->second);
   }
   return Value::undefined("'" + name + "' is undefined");
 }
@@ -199,7 +208,7 @@ void Interpreter::exec_for(const Stmt& s, std::string& out) {
   }
   const int64_t n = static_cast<int64_t>(items.size());
   for (int64_t k = 0; k < n; ++k) {
-    step();  // an empty body still costs a step per iteration
+    step(4);  // building the loop context; an empty body still costs
     auto frame = std::make_shared<Frame>();
     Value loop = Value::new_dict();
     loop.dict->tag = DictTag::kLoop;

@@ -17,8 +17,11 @@ namespace wick::jinja {
 
 struct RenderLimits {
   size_t max_output_bytes = size_t{8} << 20;  // also the cap on any one string or list
-  int64_t max_steps = 20'000'000;             // statements + expression nodes evaluated
-  int max_call_depth = 100;                   // nested macro / caller calls
+  // Statements and expression nodes evaluated, plus bulk work: 4 per loop iteration, one per
+  // 16 items iterated or built and per 256 bytes of string made or copied. A real chat template
+  // needs a few hundred per message.
+  int64_t max_steps = 2'000'000;
+  int max_call_depth = 100;  // nested macro / caller calls
 };
 
 class Interpreter {
@@ -37,9 +40,12 @@ class Interpreter {
   std::vector<Value> iterate(const Value& v);
   // Binary operator with Python semantics: + - * / // % **.
   Value eval_binary(const std::string& op, const Value& a, const Value& b);
-  void step();
+  void step(int64_t cost = 1);
+  // Copies a value out of a container or scope, charging for the bytes of a string.
+  Value charged(const Value& v);
   // Throws when a produced string or list would exceed the output cap.
-  void check_size(size_t size, const char* what) const;
+  // Also charges steps for the bytes made.
+  void check_size(size_t size, const char* what);
   [[noreturn]] void runtime_error(const std::string& what) const;
   // Throws the UndefinedError jinja2 raises when an undefined value is used.
   [[noreturn]] void undefined_error(const Value& undefined) const;
@@ -54,7 +60,7 @@ class Interpreter {
   void exec_set(const Stmt& s);
   void exec_macro(const Stmt& s);
   void exec_call_block(const Stmt& s, std::string& out);
-  void append(std::string& out, const std::string& text) const;
+  void append(std::string& out, const std::string& text);
 
   Value eval(const Expr& e);
   Value eval_call(const Expr& e);
@@ -62,7 +68,7 @@ class Interpreter {
   Value eval_slice(const Value& obj, const Expr& slice);
   void eval_args(const Expr& e, size_t first_child, CallArgs& args);
 
-  Value lookup(const std::string& name) const;
+  Value lookup(const std::string& name);
   void assign(const std::string& name, Value v);
   void assign_targets(const std::vector<std::string>& targets, const Value& v);
   Value make_macro(const Stmt& s, const char* name);

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -114,6 +115,28 @@ TEST(JinjaEngine, NestedLoopsHitTheStepLimit) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("evaluation steps"), std::string::npos) << e.what();
+  }
+}
+
+TEST(JinjaEngine, BulkWorkIsBounded) {
+  // Few statements, much work each: copying megabyte strings, building big ranges.
+  const char* hostile[] = {
+      "{% set big = 'x' * 4000000 %}{% for i in range(100000) %}{% set y = big ~ big %}{% endfor "
+      "%}",
+      "{% for a in range(100000) %}{{ range(100000)|length }}{% endfor %}",
+      "{% set big = 'x' * 4000000 %}{% for i in range(100000) %}{{ big|length }}{% endfor %}",
+      "{% set l = range(100000)|list %}{% for i in l %}{% for j in l %}{% endfor %}{% endfor %}",
+  };
+  for (const char* src : hostile) {
+    auto start = std::chrono::steady_clock::now();
+    try {
+      render(src);
+      ADD_FAILURE() << "expected the step limit: " << src;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("evaluation steps"), std::string::npos) << e.what();
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_LT(secs, 20.0) << src;
   }
 }
 
