@@ -1,6 +1,9 @@
 # Shared compile settings: warnings, sanitizers, and helpers that keep per-layer CMake short.
 
-set(WICK_WARNINGS -Wall -Wextra -Wpedantic -Wshadow=local -Wno-unused-parameter)
+set(WICK_WARNINGS -Wall -Wextra -Wpedantic -Wno-unused-parameter)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  list(APPEND WICK_WARNINGS -Wshadow=local)
+endif()
 if(WICK_WERROR)
   list(APPEND WICK_WARNINGS -Werror)
 endif()
