@@ -47,25 +47,29 @@ int logits(const LogitsFlags& f) {
   std::iota(order.begin(), order.end(), 0);
   const size_t k = std::min<size_t>(10, order.size());
   std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-                    [&](int32_t a, int32_t b) { return row[static_cast<size_t>(a)] > row[static_cast<size_t>(b)]; });
+                    [&](int32_t a, int32_t b) {
+                      return row[static_cast<size_t>(a)] > row[static_cast<size_t>(b)];
+                    });
   for (size_t i = 0; i < k; ++i) {
     const int32_t id = order[i];
     std::string piece;
     if (bundle.tokenizer) piece = bundle.tokenizer->id_to_token(id).value_or("");
-    std::printf("%d\t%.6f\t%s\n", id, static_cast<double>(row[static_cast<size_t>(id)]), piece.c_str());
+    std::printf("%d\t%.6f\t%s\n", id, static_cast<double>(row[static_cast<size_t>(id)]),
+                piece.c_str());
   }
   return 0;
 }
 
-CommandRegistration reg("logits", "print the last position's logits for a prompt", [](CLI::App& sub) {
-  auto f = std::make_shared<LogitsFlags>();
-  sub.add_option("-m,--model", f->model, "HF folder or .gguf file")->required();
-  sub.add_option("prompt", f->prompt, "prompt text (tokenized with the model's tokenizer)");
-  sub.add_option("--prompt-ids", f->prompt_ids, "comma-separated token ids");
-  sub.add_flag("--json", f->json, "print {\"logits\": [...]} (float32)");
-  sub.add_option("-t,--threads", f->threads, "CPU threads (default: all cores)");
-  return [f] { return logits(*f); };
-});
+CommandRegistration reg(
+    "logits", "print the last position's logits for a prompt", [](CLI::App& sub) {
+      auto f = std::make_shared<LogitsFlags>();
+      sub.add_option("-m,--model", f->model, "HF folder or .gguf file")->required();
+      sub.add_option("prompt", f->prompt, "prompt text (tokenized with the model's tokenizer)");
+      sub.add_option("--prompt-ids", f->prompt_ids, "comma-separated token ids");
+      sub.add_flag("--json", f->json, "print {\"logits\": [...]} (float32)");
+      sub.add_option("-t,--threads", f->threads, "CPU threads (default: all cores)");
+      return [f] { return logits(*f); };
+    });
 
 }  // namespace
 }  // namespace wick::cli

@@ -1,6 +1,7 @@
 // `wick run -m PATH [PROMPT]`: generate a continuation and stream it to stdout, with a stats line
 // (prompt tokens, prefill and decode tok/s, time to first token) on stderr. --prompt-ids feeds
-// ids directly (models without a tokenizer); --json prints {"ids": [...], "text": "..."} at the end.
+// ids directly (models without a tokenizer); --json prints {"ids": [...], "text": "..."} at the
+// end.
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -38,8 +39,10 @@ int run(const RunFlags& f0) {
   gen::TokenCallback stream;
   if (!f.json) {
     stream = [&](int32_t id, std::string_view text) {
-      if (have_text) std::fwrite(text.data(), 1, text.size(), stdout);
-      else if (id >= 0) std::printf("%d ", id);
+      if (have_text)
+        std::fwrite(text.data(), 1, text.size(), stdout);
+      else if (id >= 0)
+        std::printf("%d ", id);
       std::fflush(stdout);
       return true;
     };

@@ -81,13 +81,13 @@ inline std::vector<int32_t> parse_prompt_ids(const std::string& text) {
 }
 
 inline void print_stats(const gen::GenerateStats& s, gen::StopReason reason) {
-  std::fprintf(stderr,
-               "\n[prompt %lld tok (%lld run), prefill %.1f tok/s, decode %.1f tok/s over %lld tok, "
-               "ttft %.1f ms, stop: %s]\n",
-               static_cast<long long>(s.prompt_tokens), static_cast<long long>(s.prefilled_tokens),
-               s.prefill_tokens_per_s(), s.decode_tokens_per_s(),
-               static_cast<long long>(s.generated_tokens), s.prefill_ms,
-               gen::stop_reason_name(reason));
+  std::fprintf(
+      stderr,
+      "\n[prompt %lld tok (%lld run), prefill %.1f tok/s, decode %.1f tok/s over %lld tok, "
+      "ttft %.1f ms, stop: %s]\n",
+      static_cast<long long>(s.prompt_tokens), static_cast<long long>(s.prefilled_tokens),
+      s.prefill_tokens_per_s(), s.decode_tokens_per_s(), static_cast<long long>(s.generated_tokens),
+      s.prefill_ms, gen::stop_reason_name(reason));
 }
 
 }  // namespace wick::cli

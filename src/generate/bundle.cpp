@@ -68,7 +68,8 @@ void load_hf_extras(const std::string& dir, ModelBundle& b) {
     if (auto id = b.tokenizer->token_to_id(b.eos_token)) add_id(b.eos_ids, *id);
 }
 
-std::string gguf_token(const GgufFile& f, std::span<const std::string_view> tokens, const char* key) {
+std::string gguf_token(const GgufFile& f, std::span<const std::string_view> tokens,
+                       const char* key) {
   const GgufValue* v = f.find(key);
   if (!v || !v->as_i64() || *v->as_i64() < 0 || static_cast<size_t>(*v->as_i64()) >= tokens.size())
     return "";
@@ -83,7 +84,8 @@ void load_gguf_extras(const GgufFile& f, ModelBundle& b) {
   b.eos_token = gguf_token(f, tokens, "tokenizer.ggml.eos_token_id");
   // End-of-turn / end-of-message tokens also end a reply.
   for (const char* key : {"tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"})
-    if (const GgufValue* v = f.find(key); v && v->as_i64()) add_id(b.eos_ids, static_cast<int32_t>(*v->as_i64()));
+    if (const GgufValue* v = f.find(key); v && v->as_i64())
+      add_id(b.eos_ids, static_cast<int32_t>(*v->as_i64()));
   const std::string tmpl(f.get_string_or("tokenizer.chat_template", ""));
   if (!tmpl.empty())
     b.chat_template = std::make_unique<tok::ChatTemplate>(tmpl, b.bos_token, b.eos_token);

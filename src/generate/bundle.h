@@ -18,7 +18,7 @@ namespace wick::gen {
 
 struct ModelBundle {
   models::LoadedModel loaded;
-  std::unique_ptr<tok::Tokenizer> tokenizer;        // null when the files have none
+  std::unique_ptr<tok::Tokenizer> tokenizer;         // null when the files have none
   std::unique_ptr<tok::ChatTemplate> chat_template;  // null when the files have none
   std::string bos_token, eos_token;                  // strings, for templates
   std::vector<int32_t> eos_ids;                      // config, generation config and tokenizer

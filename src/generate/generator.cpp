@@ -62,10 +62,14 @@ class StopStringFilter {
 
 const char* stop_reason_name(StopReason r) {
   switch (r) {
-    case StopReason::kEos: return "eos";
-    case StopReason::kStopString: return "stop_string";
-    case StopReason::kMaxTokens: return "max_tokens";
-    case StopReason::kCallback: return "callback";
+    case StopReason::kEos:
+      return "eos";
+    case StopReason::kStopString:
+      return "stop_string";
+    case StopReason::kMaxTokens:
+      return "max_tokens";
+    case StopReason::kCallback:
+      return "callback";
   }
   return "?";
 }

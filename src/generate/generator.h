@@ -25,9 +25,9 @@ namespace wick::gen {
 struct GenerateOptions {
   int max_tokens = 256;
   SamplingParams sampling;
-  std::vector<int32_t> eos_ids;         // stop when one is sampled (not emitted as text)
+  std::vector<int32_t> eos_ids;           // stop when one is sampled (not emitted as text)
   std::vector<std::string> stop_strings;  // stop when the text contains one (cut before it)
-  bool skip_special_tokens = true;      // in the streamed text
+  bool skip_special_tokens = true;        // in the streamed text
 };
 
 enum class StopReason { kEos, kStopString, kMaxTokens, kCallback };

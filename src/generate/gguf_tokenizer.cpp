@@ -17,12 +17,16 @@ using Json = nlohmann::json;
 constexpr int32_t kTypeNormal = 1, kTypeControl = 3, kTypeUserDefined = 4;
 
 Json byte_level(bool use_regex) {
-  return {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true},
+  return {{"type", "ByteLevel"},
+          {"add_prefix_space", false},
+          {"trim_offsets", true},
           {"use_regex", use_regex}};
 }
 
 Json split_regex(const char* pattern) {
-  return {{"type", "Split"}, {"pattern", {{"Regex", pattern}}}, {"behavior", "Isolated"},
+  return {{"type", "Split"},
+          {"pattern", {{"Regex", pattern}}},
+          {"behavior", "Isolated"},
           {"invert", false}};
 }
 
@@ -122,13 +126,22 @@ Json gguf_tokenizer_json(const GgufFile& f) {
     vocab[tok] = i;
     const int32_t type = types.empty() ? kTypeNormal : types[i];
     if (type == kTypeControl || type == kTypeUserDefined)
-      added.push_back({{"id", i}, {"content", tok}, {"single_word", false}, {"lstrip", false},
-                       {"rstrip", false}, {"normalized", false}, {"special", type == kTypeControl}});
+      added.push_back({{"id", i},
+                       {"content", tok},
+                       {"single_word", false},
+                       {"lstrip", false},
+                       {"rstrip", false},
+                       {"normalized", false},
+                       {"special", type == kTypeControl}});
   }
-  Json j = {{"version", "1.0"}, {"added_tokens", added}, {"normalizer", nullptr},
+  Json j = {{"version", "1.0"},         {"added_tokens", added},     {"normalizer", nullptr},
             {"pre_tokenizer", nullptr}, {"post_processor", nullptr}, {"decoder", nullptr}};
-  Json bpe = {{"type", "BPE"}, {"dropout", nullptr}, {"continuing_subword_prefix", nullptr},
-              {"end_of_word_suffix", nullptr}, {"ignore_merges", false}, {"vocab", vocab}};
+  Json bpe = {{"type", "BPE"},
+              {"dropout", nullptr},
+              {"continuing_subword_prefix", nullptr},
+              {"end_of_word_suffix", nullptr},
+              {"ignore_merges", false},
+              {"vocab", vocab}};
   if (model == "gpt2") {
     const std::string pre(f.get_string_or("tokenizer.ggml.pre", "default"));
     j["pre_tokenizer"] = gpt2_pre_tokenizer(pre, f.path());
@@ -143,14 +156,15 @@ Json gguf_tokenizer_json(const GgufFile& f) {
   } else if (model == "llama") {
     const bool prefix = f.get_bool_or("tokenizer.ggml.add_space_prefix", true);
     Json replace = {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\u2581"}};
-    j["normalizer"] = prefix ? Json{{"type", "Sequence"},
-                                    {"normalizers", Json::array({{{"type", "Prepend"},
-                                                                  {"prepend", "\u2581"}},
-                                                                 replace})}}
-                             : replace;
-    Json decoders = Json::array({{{"type", "Replace"}, {"pattern", {{"String", "\u2581"}}},
-                                  {"content", " "}},
-                                 {{"type", "ByteFallback"}}, {{"type", "Fuse"}}});
+    j["normalizer"] =
+        prefix ? Json{{"type", "Sequence"},
+                      {"normalizers",
+                       Json::array({{{"type", "Prepend"}, {"prepend", "\u2581"}}, replace})}}
+               : replace;
+    Json decoders =
+        Json::array({{{"type", "Replace"}, {"pattern", {{"String", "\u2581"}}}, {"content", " "}},
+                     {{"type", "ByteFallback"}},
+                     {{"type", "Fuse"}}});
     if (prefix)
       decoders.push_back({{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}});
     j["decoder"] = {{"type", "Sequence"}, {"decoders", decoders}};
@@ -164,8 +178,8 @@ Json gguf_tokenizer_json(const GgufFile& f) {
     bpe["byte_fallback"] = true;
     bpe["merges"] = spm_merges(tokens, f.get_f32_array("tokenizer.ggml.scores"), types);
   } else {
-    fail(ErrorKind::kUnsupported, "{}: tokenizer.ggml.model = \"{}\" is not supported (gpt2, llama)",
-         f.path(), model);
+    fail(ErrorKind::kUnsupported,
+         "{}: tokenizer.ggml.model = \"{}\" is not supported (gpt2, llama)", f.path(), model);
   }
   j["model"] = std::move(bpe);
   return j;

@@ -13,10 +13,10 @@
 namespace wick::gen {
 
 struct SamplingParams {
-  float temperature = 0.8f;  // 0: greedy
-  int top_k = 40;            // 0: off
-  float top_p = 0.95f;       // 1: off
-  float min_p = 0.05f;       // 0: off
+  float temperature = 0.8f;     // 0: greedy
+  int top_k = 40;               // 0: off
+  float top_p = 0.95f;          // 1: off
+  float min_p = 0.05f;          // 0: off
   float repeat_penalty = 1.0f;  // 1: off (HF repetition_penalty, over the whole history)
   int repeat_last_n = 64;       // how much history the penalty looks at; 0: all
   uint64_t seed = 0;

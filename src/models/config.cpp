@@ -15,8 +15,8 @@ using Json = nlohmann::json;
 
 void ModelConfig::validate() const {
   auto positive = [&](int64_t v, const char* field) {
-    WICK_CHECK(v > 0, ErrorKind::kInvalidArgument, "{}: {} must be positive, got {}", source,
-               field, v);
+    WICK_CHECK(v > 0, ErrorKind::kInvalidArgument, "{}: {} must be positive, got {}", source, field,
+               v);
   };
   positive(vocab_size, "vocab_size");
   positive(hidden_size, "hidden_size");
@@ -76,7 +76,9 @@ const Json* HfConfig::find(const char* key) const {
   return &*it;
 }
 
-bool HfConfig::has(const char* key) const { return find(key) != nullptr; }
+bool HfConfig::has(const char* key) const {
+  return find(key) != nullptr;
+}
 
 int64_t HfConfig::integer(const char* key) const {
   const Json* v = find(key);
@@ -124,8 +126,8 @@ std::vector<std::string> HfConfig::strings(const char* key) const {
   WICK_CHECK(v->is_array(), ErrorKind::kParse, "{}: field {} is not an array", file_, key);
   std::vector<std::string> out;
   for (const Json& e : *v) {
-    WICK_CHECK(e.is_string(), ErrorKind::kParse, "{}: field {} holds a non-string ({})", file_,
-               key, e.dump());
+    WICK_CHECK(e.is_string(), ErrorKind::kParse, "{}: field {} holds a non-string ({})", file_, key,
+               e.dump());
     out.push_back(e.get<std::string>());
   }
   return out;
@@ -149,7 +151,8 @@ std::vector<int32_t> token_ids(const HfConfig& hf, const char* key) {
   if (!hf.has(key)) return {};
   const Json& v = hf.raw()[key];
   std::vector<int32_t> ids;
-  if (v.is_number_integer()) ids.push_back(v.get<int32_t>());
+  if (v.is_number_integer())
+    ids.push_back(v.get<int32_t>());
   else if (v.is_array())
     for (const Json& e : v) {
       WICK_CHECK(e.is_number_integer(), ErrorKind::kParse, "{}: field {} holds a non-integer",
@@ -253,9 +256,13 @@ void apply_hf_max_window_layers(const HfConfig& hf, ModelConfig& c) {
 GgufConfig::GgufConfig(std::shared_ptr<const GgufFile> file, std::string arch)
     : file_(std::move(file)), arch_(std::move(arch)) {}
 
-bool GgufConfig::has(const char* suffix) const { return file_->find(key(suffix)) != nullptr; }
+bool GgufConfig::has(const char* suffix) const {
+  return file_->find(key(suffix)) != nullptr;
+}
 
-int64_t GgufConfig::integer(const char* suffix) const { return file_->get_i64(key(suffix)); }
+int64_t GgufConfig::integer(const char* suffix) const {
+  return file_->get_i64(key(suffix));
+}
 
 int64_t GgufConfig::integer_or(const char* suffix, int64_t fallback) const {
   return has(suffix) ? integer(suffix) : fallback;

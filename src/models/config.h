@@ -80,8 +80,8 @@ class HfConfig {
   bool boolean_or(const char* key, bool fallback) const;
   std::string string_or(const char* key, const std::string& fallback) const;
   std::vector<std::string> strings(const char* key) const;  // array of strings (empty if absent)
-  HfConfig sub(const char* key) const;  // a nested object (e.g. text_config)
-  std::string architecture() const;     // architectures[0], else model_type
+  HfConfig sub(const char* key) const;                      // a nested object (e.g. text_config)
+  std::string architecture() const;                         // architectures[0], else model_type
 
  private:
   const nlohmann::json* find(const char* key) const;
@@ -112,8 +112,8 @@ class GgufConfig {
 ModelConfig parse_hf_common(const HfConfig& hf, bool tie_default);
 // rope_theta + rope_scaling (4.x) or rope_parameters (5.x; for per-layer-type dicts pass the
 // layer type, e.g. "full_attention"). Returns the config for `rotary_dim` dims.
-nn::RopeConfig parse_hf_rope(const HfConfig& hf, int64_t rotary_dim, const char* layer_type = nullptr,
-                             double default_theta = 10000.0);
+nn::RopeConfig parse_hf_rope(const HfConfig& hf, int64_t rotary_dim,
+                             const char* layer_type = nullptr, double default_theta = 10000.0);
 // layer_types (5.x) -> per-layer sliding flags; empty when the key is absent.
 std::vector<bool> parse_hf_layer_types(const HfConfig& hf, int64_t n_layers);
 

@@ -106,8 +106,9 @@ nn::Rope rope_for_layer(const ModelConfig& c, int64_t layer) {
   return nn::Rope(c.is_sliding(layer) ? c.rope_local : c.rope);
 }
 
-nn::Attention load_attention(const WeightSource& ws, const ModelConfig& c, const std::string& prefix,
-                             int64_t layer, bool qk_norm, float norm_offset) {
+nn::Attention load_attention(const WeightSource& ws, const ModelConfig& c,
+                             const std::string& prefix, int64_t layer, bool qk_norm,
+                             float norm_offset) {
   nn::Attention a;
   a.cfg = attention_config(c, layer);
   const int64_t H = c.hidden_size, D = c.head_dim;

@@ -52,8 +52,9 @@ nn::AttentionConfig attention_config(const ModelConfig& c, int64_t layer);
 nn::Rope rope_for_layer(const ModelConfig& c, int64_t layer);
 // `<prefix>.{q,k,v,o}_proj` and, when `qk_norm`, `<prefix>.{q,k}_norm` (RMSNorm over head_dim
 // with `norm_offset`).
-nn::Attention load_attention(const WeightSource& ws, const ModelConfig& c, const std::string& prefix,
-                             int64_t layer, bool qk_norm, float norm_offset = 0.0f);
+nn::Attention load_attention(const WeightSource& ws, const ModelConfig& c,
+                             const std::string& prefix, int64_t layer, bool qk_norm,
+                             float norm_offset = 0.0f);
 // `<prefix>.{gate,up,down}_proj` with the config's activation.
 std::unique_ptr<nn::GatedMlp> load_gated_mlp(const WeightSource& ws, const ModelConfig& c,
                                              const std::string& prefix, int64_t intermediate);

@@ -89,11 +89,8 @@ std::unique_ptr<Model> build_gemma3(const ModelConfig& c, const WeightSource& ws
 
 }  // namespace
 
-extern const Architecture kGemma3{"gemma3",
-                                  {"Gemma3ForCausalLM", "gemma3_text"},
-                                  {"gemma3"},
-                                  gemma3_from_hf,
-                                  gemma3_from_gguf,
-                                  build_gemma3};
+extern const Architecture kGemma3{"gemma3",         {"Gemma3ForCausalLM", "gemma3_text"},
+                                  {"gemma3"},       gemma3_from_hf,
+                                  gemma3_from_gguf, build_gemma3};
 
 }  // namespace wick::models

@@ -30,7 +30,8 @@ ModelConfig gpt2_from_hf(const HfConfig& hf) {
              "{}: scale_attn_by_inverse_layer_idx is not supported", hf.file());
   if (!hf.boolean_or("scale_attn_weights", true)) c.attn_scale = 1.0f;
   if (hf.has("bos_token_id")) c.bos_token_id = static_cast<int32_t>(hf.integer("bos_token_id"));
-  if (hf.has("eos_token_id")) c.eos_token_ids.push_back(static_cast<int32_t>(hf.integer("eos_token_id")));
+  if (hf.has("eos_token_id"))
+    c.eos_token_ids.push_back(static_cast<int32_t>(hf.integer("eos_token_id")));
   return c;
 }
 
@@ -74,7 +75,7 @@ std::unique_ptr<Model> build_gpt2(const ModelConfig& c, const WeightSource& ws) 
 
 }  // namespace
 
-extern const Architecture kGpt2{"gpt2", {"GPT2LMHeadModel", "gpt2"}, {}, gpt2_from_hf, nullptr,
+extern const Architecture kGpt2{"gpt2",    {"GPT2LMHeadModel", "gpt2"}, {}, gpt2_from_hf, nullptr,
                                 build_gpt2};
 
 }  // namespace wick::models

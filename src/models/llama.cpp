@@ -31,7 +31,9 @@ std::unique_ptr<Model> build_qwen3(const ModelConfig& c, const WeightSource& ws)
   return build_llama_family(c, ws, true);
 }
 
-ModelConfig llama_from_hf(const HfConfig& hf) { return parse_hf_common(hf, false); }
+ModelConfig llama_from_hf(const HfConfig& hf) {
+  return parse_hf_common(hf, false);
+}
 
 ModelConfig mistral_from_hf(const HfConfig& hf) {
   ModelConfig c = parse_hf_common(hf, false);
@@ -54,7 +56,9 @@ ModelConfig qwen3_from_hf(const HfConfig& hf) {
   return c;
 }
 
-ModelConfig llama_from_gguf(const GgufConfig& gg) { return parse_gguf_common(gg); }
+ModelConfig llama_from_gguf(const GgufConfig& gg) {
+  return parse_gguf_common(gg);
+}
 
 ModelConfig qwen2_from_gguf(const GgufConfig& gg) {
   ModelConfig c = parse_gguf_common(gg);
@@ -64,29 +68,14 @@ ModelConfig qwen2_from_gguf(const GgufConfig& gg) {
 
 }  // namespace
 
-extern const Architecture kLlama{"llama",
-                                 {"LlamaForCausalLM", "llama"},
-                                 {"llama"},
-                                 llama_from_hf,
-                                 llama_from_gguf,
-                                 build_llama};
-extern const Architecture kMistral{"mistral",
-                                   {"MistralForCausalLM", "mistral"},
-                                   {"mistral"},
-                                   mistral_from_hf,
-                                   llama_from_gguf,
-                                   build_llama};
-extern const Architecture kQwen2{"qwen2",
-                                 {"Qwen2ForCausalLM", "qwen2"},
-                                 {"qwen2"},
-                                 qwen2_from_hf,
-                                 qwen2_from_gguf,
-                                 build_llama};
-extern const Architecture kQwen3{"qwen3",
-                                 {"Qwen3ForCausalLM", "qwen3"},
-                                 {"qwen3"},
-                                 qwen3_from_hf,
-                                 llama_from_gguf,
-                                 build_qwen3};
+extern const Architecture kLlama{
+    "llama", {"LlamaForCausalLM", "llama"}, {"llama"}, llama_from_hf, llama_from_gguf, build_llama};
+extern const Architecture kMistral{"mistral",       {"MistralForCausalLM", "mistral"},
+                                   {"mistral"},     mistral_from_hf,
+                                   llama_from_gguf, build_llama};
+extern const Architecture kQwen2{
+    "qwen2", {"Qwen2ForCausalLM", "qwen2"}, {"qwen2"}, qwen2_from_hf, qwen2_from_gguf, build_llama};
+extern const Architecture kQwen3{
+    "qwen3", {"Qwen3ForCausalLM", "qwen3"}, {"qwen3"}, qwen3_from_hf, llama_from_gguf, build_qwen3};
 
 }  // namespace wick::models

@@ -34,8 +34,8 @@ std::unique_ptr<Model> build_phi3(const ModelConfig& c, const WeightSource& ws) 
     const std::string p = "model.layers." + std::to_string(i);
     DecoderLayer layer;
     layer.attn_norm = nn::Norm::rms(ws, p + ".input_layernorm", H, c.norm_eps);
-    nn::Linear qkv = nn::Linear::load(ws, p + ".self_attn.qkv_proj", q_rows + 2 * kv_rows, H,
-                                      c.attention_bias);
+    nn::Linear qkv =
+        nn::Linear::load(ws, p + ".self_attn.qkv_proj", q_rows + 2 * kv_rows, H, c.attention_bias);
     layer.attn.cfg = attention_config(c, i);
     layer.attn.q_proj = qkv.rows(0, q_rows);
     layer.attn.k_proj = qkv.rows(q_rows, kv_rows);
@@ -59,11 +59,7 @@ std::unique_ptr<Model> build_phi3(const ModelConfig& c, const WeightSource& ws) 
 
 }  // namespace
 
-extern const Architecture kPhi3{"phi3",
-                                {"Phi3ForCausalLM", "phi3"},
-                                {"phi3"},
-                                phi3_from_hf,
-                                phi3_from_gguf,
-                                build_phi3};
+extern const Architecture kPhi3{
+    "phi3", {"Phi3ForCausalLM", "phi3"}, {"phi3"}, phi3_from_hf, phi3_from_gguf, build_phi3};
 
 }  // namespace wick::models

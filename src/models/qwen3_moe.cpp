@@ -52,7 +52,8 @@ std::unique_ptr<nn::MoeMlp> load_moe(const WeightSource& ws, const ModelConfig& 
   m->top_k = static_cast<int>(c.n_experts_used);
   m->norm_topk_prob = c.norm_topk_prob;
   const std::string blk = "blk." + std::to_string(layer);
-  const bool stacked = !ws.contains(p + ".gate.weight") && ws.contains(blk + ".ffn_gate_inp.weight");
+  const bool stacked =
+      !ws.contains(p + ".gate.weight") && ws.contains(blk + ".ffn_gate_inp.weight");
   m->router = nn::Linear::load(ws, stacked ? blk + ".ffn_gate_inp" : p + ".gate", E, H, false);
   Tensor gate, up, down;
   if (stacked) {
@@ -87,8 +88,10 @@ std::unique_ptr<Model> build_qwen3_moe(const ModelConfig& c, const WeightSource&
     layer.attn_norm = nn::Norm::rms(ws, p + ".input_layernorm", c.hidden_size, c.norm_eps);
     layer.attn = load_attention(ws, c, p + ".self_attn", i, true);
     layer.ffn_norm = nn::Norm::rms(ws, p + ".post_attention_layernorm", c.hidden_size, c.norm_eps);
-    if (c.layer_moe[static_cast<size_t>(i)]) layer.ffn = load_moe(ws, c, i);
-    else layer.ffn = load_gated_mlp(ws, c, p + ".mlp", c.intermediate_size);
+    if (c.layer_moe[static_cast<size_t>(i)])
+      layer.ffn = load_moe(ws, c, i);
+    else
+      layer.ffn = load_gated_mlp(ws, c, p + ".mlp", c.intermediate_size);
     d->layers.push_back(std::move(layer));
   }
   return d;
@@ -96,11 +99,8 @@ std::unique_ptr<Model> build_qwen3_moe(const ModelConfig& c, const WeightSource&
 
 }  // namespace
 
-extern const Architecture kQwen3Moe{"qwen3_moe",
-                                    {"Qwen3MoeForCausalLM", "qwen3_moe"},
-                                    {"qwen3moe"},
-                                    qwen3_moe_from_hf,
-                                    qwen3_moe_from_gguf,
-                                    build_qwen3_moe};
+extern const Architecture kQwen3Moe{"qwen3_moe",         {"Qwen3MoeForCausalLM", "qwen3_moe"},
+                                    {"qwen3moe"},        qwen3_moe_from_hf,
+                                    qwen3_moe_from_gguf, build_qwen3_moe};
 
 }  // namespace wick::models

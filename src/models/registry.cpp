@@ -29,7 +29,8 @@ namespace {
 std::string supported_list(bool gguf) {
   std::string s;
   for (const Architecture* a : architectures())
-    for (const std::string& n : gguf ? a->gguf_names : a->hf_names) s += (s.empty() ? "" : ", ") + n;
+    for (const std::string& n : gguf ? a->gguf_names : a->hf_names)
+      s += (s.empty() ? "" : ", ") + n;
   return s;
 }
 
@@ -51,9 +52,9 @@ const Architecture& find_hf_architecture(const HfConfig& hf) {
   for (const Architecture* a : architectures())
     for (const std::string& n : a->hf_names)
       if (n == model_type) return *a;
-  fail(ErrorKind::kUnsupported, "{}: architecture {} (model_type \"{}\") is not supported; known: {}",
-       hf.file(), names.empty() ? std::string("<none>") : names[0], model_type,
-       supported_list(false));
+  fail(ErrorKind::kUnsupported,
+       "{}: architecture {} (model_type \"{}\") is not supported; known: {}", hf.file(),
+       names.empty() ? std::string("<none>") : names[0], model_type, supported_list(false));
 }
 
 const Architecture& find_gguf_architecture(const std::string& name, const std::string& file) {

@@ -15,12 +15,12 @@ Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, int64_t past,
   const int64_t kvh = cfg.n_kv_heads, group = cfg.n_heads / cfg.n_kv_heads;
   // (n, H, D) -> (n, kvh, group, D) -> (kvh, group, n, D)
   Tensor qg = q.reshape(Shape{n, kvh, group, D}).permute({1, 2, 0, 3});
-  Tensor kt = k.permute({1, 2, 0}).unsqueeze(1);  // (kvh, 1, D, T)
-  Tensor vt = v.permute({1, 0, 2}).unsqueeze(1);  // (kvh, 1, T, D)
+  Tensor kt = k.permute({1, 2, 0}).unsqueeze(1);                        // (kvh, 1, D, T)
+  Tensor vt = v.permute({1, 0, 2}).unsqueeze(1);                        // (kvh, 1, T, D)
   Tensor scores = mul(matmul(qg, kt), static_cast<double>(cfg.scale));  // (kvh, group, n, T)
   if (cfg.softcap > 0.0f)
-    scores = mul(tanh(div(scores, static_cast<double>(cfg.softcap))),
-                 static_cast<double>(cfg.softcap));
+    scores =
+        mul(tanh(div(scores, static_cast<double>(cfg.softcap))), static_cast<double>(cfg.softcap));
   // A single query at the end of the cache sees every key unless the window cuts some off.
   const bool needs_mask = n > 1 || (cfg.window > 0 && T > cfg.window);
   if (needs_mask) scores = add(scores, attention_mask(n, T, past, cfg.window, q.device()));

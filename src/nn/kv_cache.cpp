@@ -19,7 +19,9 @@ void KvCache::add_sequence(int seq_id) {
   seqs_.emplace(seq_id, std::move(seq));
 }
 
-void KvCache::remove_sequence(int seq_id) { seqs_.erase(seq_id); }
+void KvCache::remove_sequence(int seq_id) {
+  seqs_.erase(seq_id);
+}
 
 KvCache::Sequence& KvCache::require(int seq_id) {
   auto it = seqs_.find(seq_id);
@@ -33,7 +35,9 @@ const KvCache::Sequence& KvCache::require(int seq_id) const {
   return it->second;
 }
 
-int64_t KvCache::length(int seq_id) const { return require(seq_id).length; }
+int64_t KvCache::length(int seq_id) const {
+  return require(seq_id).length;
+}
 
 void KvCache::truncate(int seq_id, int64_t length) {
   Sequence& seq = require(seq_id);
@@ -60,8 +64,7 @@ void KvCache::grow(Sequence& seq, int64_t needed) {
   seq.capacity = capacity;
 }
 
-std::pair<Tensor, Tensor> KvCache::append(int layer, int seq_id, const Tensor& k,
-                                          const Tensor& v) {
+std::pair<Tensor, Tensor> KvCache::append(int layer, int seq_id, const Tensor& k, const Tensor& v) {
   WICK_CHECK(layer >= 0 && layer < n_layers_, ErrorKind::kInvalidArgument,
              "kv cache: layer {} outside [0, {})", layer, n_layers_);
   Sequence& seq = require(seq_id);

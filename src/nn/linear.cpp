@@ -6,14 +6,16 @@
 
 namespace wick::nn {
 
-Tensor Linear::operator()(const Tensor& x) const { return linear(x, weight, bias); }
+Tensor Linear::operator()(const Tensor& x) const {
+  return linear(x, weight, bias);
+}
 
 Linear Linear::load(const WeightSource& ws, const std::string& prefix, int64_t out, int64_t in,
                     bool bias) {
   Linear l;
   l.weight = load_weight(ws, prefix + ".weight", {out, in});
-  l.bias = bias ? load_f32(ws, prefix + ".bias", {out})
-                : load_f32_optional(ws, prefix + ".bias", {out});
+  l.bias =
+      bias ? load_f32(ws, prefix + ".bias", {out}) : load_f32_optional(ws, prefix + ".bias", {out});
   return l;
 }
 

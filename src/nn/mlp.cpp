@@ -17,10 +17,14 @@ Activation activation_from_name(const std::string& name, const std::string& file
 
 Tensor activate(const Tensor& x, Activation act) {
   switch (act) {
-    case Activation::kSilu: return silu(x);
-    case Activation::kGeluTanh: return gelu_tanh(x);
-    case Activation::kGeluErf: return gelu_erf(x);
-    case Activation::kRelu: return relu(x);
+    case Activation::kSilu:
+      return silu(x);
+    case Activation::kGeluTanh:
+      return gelu_tanh(x);
+    case Activation::kGeluErf:
+      return gelu_erf(x);
+    case Activation::kRelu:
+      return relu(x);
   }
   fail(ErrorKind::kInternal, "unknown activation");
 }
@@ -29,6 +33,8 @@ Tensor GatedMlp::operator()(const Tensor& x) const {
   return down(mul(activate(gate(x), act), up(x)));
 }
 
-Tensor PlainMlp::operator()(const Tensor& x) const { return proj(activate(fc(x), act)); }
+Tensor PlainMlp::operator()(const Tensor& x) const {
+  return proj(activate(fc(x), act));
+}
 
 }  // namespace wick::nn

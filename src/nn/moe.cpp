@@ -13,7 +13,7 @@ Tensor MoeMlp::operator()(const Tensor& x) const {
   const int64_t E = static_cast<int64_t>(experts.size());
   Tensor probs = softmax(router(x));  // (N, E)
   auto [top_p, top_i] = topk(probs, top_k);
-  std::vector<float> weights = top_p.to_float_vector();   // (N, k)
+  std::vector<float> weights = top_p.to_float_vector();     // (N, k)
   std::vector<int64_t> index = top_i.to_vector<int64_t>();  // (N, k)
   if (norm_topk_prob) {
     for (int64_t t = 0; t < N; ++t) {

@@ -14,7 +14,7 @@ struct MoeMlp : FeedForward {
   Linear router;                  // (n_experts, hidden)
   std::vector<GatedMlp> experts;  // n_experts
   int top_k = 2;
-  bool norm_topk_prob = true;     // renormalise the chosen probabilities to sum to 1
+  bool norm_topk_prob = true;  // renormalise the chosen probabilities to sum to 1
   Tensor operator()(const Tensor& x) const override;
 };
 

@@ -16,8 +16,8 @@ RopeConfig::Scaling rope_scaling_from_name(const std::string& name, const std::s
   if (name == "linear") return S::kLinear;
   if (name == "dynamic") return S::kDynamic;
   if (name == "llama3") return S::kLlama3;
-  fail(ErrorKind::kUnsupported, "{}: {} = \"{}\" is not supported (default, linear, dynamic, llama3)",
-       file, field, name);
+  fail(ErrorKind::kUnsupported,
+       "{}: {} = \"{}\" is not supported (default, linear, dynamic, llama3)", file, field, name);
 }
 
 namespace {
@@ -55,7 +55,8 @@ std::vector<float> rope_inv_freq(const RopeConfig& cfg, int64_t seq_len) {
              "rope: rotary dimension {} must be positive and even", dim);
   double theta = cfg.theta;
   if (cfg.scaling == RopeConfig::Scaling::kDynamic && seq_len > cfg.max_position) {
-    const double ratio = cfg.factor * static_cast<double>(seq_len) / cfg.max_position - (cfg.factor - 1);
+    const double ratio =
+        cfg.factor * static_cast<double>(seq_len) / cfg.max_position - (cfg.factor - 1);
     theta *= std::pow(ratio, static_cast<double>(dim) / static_cast<double>(dim - 2));
   }
   std::vector<double> inv = default_inv_freq(theta, dim);

@@ -21,8 +21,9 @@ namespace fs = std::filesystem;
 std::string load_error(const std::string& name, const std::function<void(nlohmann::json&)>& edit,
                        ErrorKind* kind = nullptr) {
   const fs::path src = fs::path(WICK_SOURCE_DIR) / "tests/data/models" / name;
-  const fs::path dir = fs::temp_directory_path() / ("wick_errors_" + name + "_" +
-                                                    std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  const fs::path dir = fs::temp_directory_path() /
+                       ("wick_errors_" + name + "_" +
+                        std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   fs::copy_file(src / "model.safetensors", dir / "model.safetensors");
@@ -49,14 +50,19 @@ class ModelErrors : public ::testing::Test {
   }
 };
 
-TEST_F(ModelErrors, LoadsUnedited) { EXPECT_EQ(load_error("llama_tied", [](auto&) {}), ""); }
+TEST_F(ModelErrors, LoadsUnedited) {
+  EXPECT_EQ(load_error("llama_tied", [](auto&) {}), "");
+}
 
 TEST_F(ModelErrors, UnknownArchitectureNamesItAndTheFile) {
   ErrorKind kind{};
-  std::string m = load_error("llama_tied", [](auto& c) {
-    c["architectures"] = {"FooForCausalLM"};
-    c["model_type"] = "foo";
-  }, &kind);
+  std::string m = load_error(
+      "llama_tied",
+      [](auto& c) {
+        c["architectures"] = {"FooForCausalLM"};
+        c["model_type"] = "foo";
+      },
+      &kind);
   EXPECT_EQ(kind, ErrorKind::kUnsupported);
   EXPECT_NE(m.find("FooForCausalLM"), std::string::npos) << m;
   EXPECT_NE(m.find("config.json"), std::string::npos) << m;
@@ -92,7 +98,8 @@ TEST_F(ModelErrors, WrongShapeNamesTheTensorAndBothShapes) {
 
 TEST_F(ModelErrors, MissingTensorNamesItAndTheFile) {
   ErrorKind kind{};
-  std::string m = load_error("llama_tied", [](auto& c) { c["tie_word_embeddings"] = false; }, &kind);
+  std::string m = load_error(
+      "llama_tied", [](auto& c) { c["tie_word_embeddings"] = false; }, &kind);
   EXPECT_EQ(kind, ErrorKind::kNotFound);
   EXPECT_NE(m.find("lm_head.weight"), std::string::npos) << m;
   EXPECT_NE(m.find("model.safetensors"), std::string::npos) << m;

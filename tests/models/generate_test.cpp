@@ -37,8 +37,8 @@ TEST(Sampler, RepetitionPenaltyMultipliesNegativeLogits) {
 }
 
 TEST(Sampler, TopKTopPMinP) {
-  Candidates c = Candidates::from_logits(std::vector<float>{std::log(0.1f), std::log(0.5f),
-                                                            std::log(0.3f), std::log(0.1f)});
+  Candidates c = Candidates::from_logits(
+      std::vector<float>{std::log(0.1f), std::log(0.5f), std::log(0.3f), std::log(0.1f)});
   sampler_top_k(c, 3);
   ASSERT_EQ(c.size(), 3u);
   EXPECT_EQ(c.ids[0], 1);

@@ -165,8 +165,7 @@ TEST_P(GoldenTest, BatchedSequencesMatchAlone) {
     std::span<const float> row(all.data() + s * static_cast<size_t>(vocab_),
                                static_cast<size_t>(vocab_));
     EXPECT_LE(max_abs_diff(row, prompts_[s].last_logits), kTol) << prompts_[s].name;
-    EXPECT_EQ(cache.length(static_cast<int>(10 + s)),
-              static_cast<int64_t>(prompts_[s].ids.size()));
+    EXPECT_EQ(cache.length(static_cast<int>(10 + s)), static_cast<int64_t>(prompts_[s].ids.size()));
   }
   // One decode step for every sequence at once: each continues with its first greedy token.
   std::vector<int32_t> next;

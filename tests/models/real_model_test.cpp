@@ -38,7 +38,8 @@ class RealModelTest : public ::testing::TestWithParam<RealCase> {};
 
 TEST_P(RealModelTest, TeacherForcedMatchesTransformers) {
   const RealCase& c = GetParam();
-  const std::string ref_path = std::string(WICK_SOURCE_DIR) + "/tests/data/models/real/" + c.reference;
+  const std::string ref_path =
+      std::string(WICK_SOURCE_DIR) + "/tests/data/models/real/" + c.reference;
   if (!std::filesystem::exists(ref_path)) GTEST_SKIP() << "reference absent: " << ref_path;
   const std::string gguf = find_gguf(c.gguf);
   if (gguf.empty())
@@ -83,7 +84,8 @@ TEST_P(RealModelTest, TeacherForcedMatchesTransformers) {
 
 INSTANTIATE_TEST_SUITE_P(
     Real, RealModelTest,
-    ::testing::Values(RealCase{"smollm2-135m-instruct-q4_1.json", "SmolLM2-135M-Instruct.Q4_1.gguf"},
+    ::testing::Values(RealCase{"smollm2-135m-instruct-q4_1.json",
+                               "SmolLM2-135M-Instruct.Q4_1.gguf"},
                       RealCase{"gemma3-270m-q4_k_m.json", "gemma-3-270m-q4_k_m.gguf"}),
     [](const auto& p) { return std::string(p.param.gguf[0] == 'S' ? "smollm2" : "gemma3"); });
 
