@@ -601,13 +601,6 @@ std::string utf8_encode(const std::u32string& s) {
   return out;
 }
 
-size_t utf8_length(const std::string& s) {
-  size_t n = 0;
-  for (char c : s)
-    if ((static_cast<unsigned char>(c) & 0xc0) != 0x80) ++n;
-  return n;
-}
-
 bool is_py_space(char32_t cp) {
   // str.isspace(): the characters Python's str.strip()/split() and the \s regex remove.
   return (cp >= 0x09 && cp <= 0x0d) || (cp >= 0x1c && cp <= 0x20) || cp == 0x85 || cp == 0xa0 ||

@@ -129,6 +129,5 @@ std::u32string utf8_decode(const std::string& s);
 std::string utf8_encode(const std::u32string& s);
 void utf8_append(std::string& out, char32_t cp);
 bool is_py_space(char32_t cp);
-size_t utf8_length(const std::string& s);
 
 }  // namespace wick::jinja
