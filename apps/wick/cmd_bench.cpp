@@ -43,7 +43,7 @@ void print_implied_bandwidth(const tools::BenchModelInfo& info,
   for (const tools::BenchResult& r : results) {
     if (r.n_gen == 0) continue;
     const double gbs = static_cast<double>(info.decode_bytes_per_token) * r.avg_ts() / 1e9;
-    std::printf("decode %s, %d threads: %.1f MiB weights/token x %.2f tok/s = %.2f GB/s",
+    std::printf("decode %s, -t %d: %.1f MiB weights/token x %.2f tok/s = %.2f GB/s",
                 r.test_name().c_str(), r.n_threads,
                 static_cast<double>(info.decode_bytes_per_token) / (1024.0 * 1024.0), r.avg_ts(),
                 gbs);
