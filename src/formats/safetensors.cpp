@@ -113,6 +113,8 @@ class SafetensorsParser {
       return header;
     } catch (const json::parse_error& e) {
       bad(8 + (e.byte > 0 ? e.byte - 1 : 0), fmt::format("invalid JSON: {}", e.what()));
+    } catch (const json::exception& e) {  // e.g. out_of_range: a number too large for a double
+      bad(8, fmt::format("invalid JSON: {}", e.what()));
     }
   }
 
@@ -267,6 +269,8 @@ void SafetensorsCheckpoint::open_index(const std::string& index_path) {
     index = json::parse(mapped->bytes().begin(), mapped->bytes().end());
   } catch (const json::parse_error& e) {
     fail(ErrorKind::kParse, "{}: invalid JSON at byte {}: {}", index_path, e.byte, e.what());
+  } catch (const json::exception& e) {
+    fail(ErrorKind::kParse, "{}: invalid JSON: {}", index_path, e.what());
   }
   const auto map_it = index.is_object() ? index.find("weight_map") : index.end();
   if (map_it == index.end() || !map_it->is_object()) {

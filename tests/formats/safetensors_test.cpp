@@ -92,6 +92,9 @@ TEST(SafetensorsMalformed, InvalidJsonAndUtf8) {
   expect_parse_error(st_bytes(R"({"a": 1})", 0), {"tensor 'a'", "not an object"});
   expect_parse_error(st_bytes(R"({"__metadata__": {"k": 1}})", 0), {"__metadata__ 'k'"});
   expect_parse_error(st_bytes("", 0), {"does not start"});
+  // Found by safetensors_fuzz: nlohmann throws out_of_range (not parse_error) for 1e999.
+  expect_parse_error(st_bytes(R"({"__metadata__": 1e999})", 0),
+                     {"invalid JSON", "number overflow"});
 }
 
 TEST(SafetensorsMalformed, BadEntries) {
@@ -199,6 +202,7 @@ TEST(SafetensorsCheckpoint, BadIndexes) {
                ErrorKind::kNotFound, {"m-9.safetensors"});
   expect_error([&] { open_index(R"({"weight_map":[]})"); }, ErrorKind::kParse, {"weight_map"});
   expect_error([&] { open_index(R"({"weight_map":)"); }, ErrorKind::kParse, {"invalid JSON"});
+  expect_error([&] { open_index(R"({"weight_map":1e999})"); }, ErrorKind::kParse, {"invalid JSON"});
   expect_error([&] { open_index(R"({"weight_map":{"a":5}})"); }, ErrorKind::kParse,
                {"not a string"});
 }
