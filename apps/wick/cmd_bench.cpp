@@ -51,8 +51,9 @@ void print_implied_bandwidth(const tools::BenchModelInfo& info,
     for (const Bandwidth& b : bw) {
       if (b.threads <= r.n_threads) ref = &b;
     }
-    if (ref) std::printf(" (%.0f%% of %.2f GB/s measured at %d threads)", 100 * gbs / ref->gbs,
-                         ref->gbs, ref->threads);
+    if (ref)
+      std::printf(" (%.0f%% of %.2f GB/s measured at %d threads)", 100 * gbs / ref->gbs, ref->gbs,
+                  ref->threads);
     std::printf("\n");
   }
 }
@@ -108,22 +109,22 @@ int run(const BenchFlags& f) {
   return 0;
 }
 
-CommandRegistration reg("bench", "measure prefill/decode tokens per second (llama-bench style)",
-                        [](CLI::App& sub) {
-  auto f = std::make_shared<BenchFlags>();
-  sub.add_option("-m,--model", f->model, "HF folder or .gguf file");
-  sub.add_option("-p,--n-prompt", f->n_prompt, "prompt tokens for the pp test (0: skip)")
-      ->capture_default_str();
-  sub.add_option("-n,--n-gen", f->n_gen, "generated tokens for the tg test (0: skip)")
-      ->capture_default_str();
-  sub.add_option("-t,--threads", f->threads, "thread counts, comma-separated (default: all)")
-      ->delimiter(',');
-  sub.add_option("-r,--repetitions", f->reps, "timed repetitions after one warm-up")
-      ->capture_default_str();
-  sub.add_flag("--json", f->json, "print a JSON list with llama-bench's fields");
-  sub.add_flag("--membw", f->membw, "measure the read bandwidth (1 and all threads)");
-  return [f] { return run(*f); };
-});
+CommandRegistration reg(
+    "bench", "measure prefill/decode tokens per second (llama-bench style)", [](CLI::App& sub) {
+      auto f = std::make_shared<BenchFlags>();
+      sub.add_option("-m,--model", f->model, "HF folder or .gguf file");
+      sub.add_option("-p,--n-prompt", f->n_prompt, "prompt tokens for the pp test (0: skip)")
+          ->capture_default_str();
+      sub.add_option("-n,--n-gen", f->n_gen, "generated tokens for the tg test (0: skip)")
+          ->capture_default_str();
+      sub.add_option("-t,--threads", f->threads, "thread counts, comma-separated (default: all)")
+          ->delimiter(',');
+      sub.add_option("-r,--repetitions", f->reps, "timed repetitions after one warm-up")
+          ->capture_default_str();
+      sub.add_flag("--json", f->json, "print a JSON list with llama-bench's fields");
+      sub.add_flag("--membw", f->membw, "measure the read bandwidth (1 and all threads)");
+      return [f] { return run(*f); };
+    });
 
 }  // namespace
 }  // namespace wick::cli

@@ -67,7 +67,8 @@ double elapsed_ns(std::chrono::steady_clock::time_point since) {
 
 // One timed run: a pp test is one forward of n_prompt tokens, a tg test n_gen forwards of one.
 double time_once(const models::Model& model, int n_prompt, int n_gen, std::mt19937_64& rng) {
-  std::uniform_int_distribution<int32_t> pick(0, static_cast<int32_t>(model.config().vocab_size) - 1);
+  std::uniform_int_distribution<int32_t> pick(0,
+                                              static_cast<int32_t>(model.config().vocab_size) - 1);
   nn::KvCache cache = model.make_cache();
   cache.add_sequence(0);
   std::vector<int32_t> prompt(static_cast<size_t>(n_prompt));
@@ -110,15 +111,23 @@ BenchModelInfo describe_bench_model(const std::string& path) {
   return info;
 }
 
-double BenchResult::avg_ns() const { return mean(samples_ns); }
-double BenchResult::stddev_ns() const { return stddev(samples_ns); }
+double BenchResult::avg_ns() const {
+  return mean(samples_ns);
+}
+double BenchResult::stddev_ns() const {
+  return stddev(samples_ns);
+}
 std::vector<double> BenchResult::samples_ts() const {
   std::vector<double> ts;
   for (double ns : samples_ns) ts.push_back(1e9 * n_tokens() / ns);
   return ts;
 }
-double BenchResult::avg_ts() const { return mean(samples_ts()); }
-double BenchResult::stddev_ts() const { return stddev(samples_ts()); }
+double BenchResult::avg_ts() const {
+  return mean(samples_ts());
+}
+double BenchResult::stddev_ts() const {
+  return stddev(samples_ts());
+}
 std::string BenchResult::test_name() const {
   if (n_prompt > 0 && n_gen > 0) return fmt::format("pp{}+tg{}", n_prompt, n_gen);
   return n_prompt > 0 ? fmt::format("pp{}", n_prompt) : fmt::format("tg{}", n_gen);

@@ -19,7 +19,7 @@ namespace {
 
 // llama.cpp per-layer tensor bases; the HF side of the mapping lives in gguf_to_hf_name.
 constexpr std::array<std::string_view, 11> kLayerBases = {
-    "attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "attn_q_norm",
+    "attn_norm",   "attn_q",   "attn_k",   "attn_v", "attn_output", "attn_q_norm",
     "attn_k_norm", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down"};
 constexpr std::array<std::string_view, 3> kGlobalStems = {"token_embd", "output_norm", "output"};
 

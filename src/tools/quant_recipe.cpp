@@ -130,11 +130,20 @@ DType fallback_for_row(DType type, int64_t row_length) {
   switch (type) {
     case DType::kQ2_K:
     case DType::kQ3_K:
-    case DType::kIQ4_XS: alt = DType::kIQ4_NL; break;
-    case DType::kQ4_K: alt = DType::kQ5_0; break;
-    case DType::kQ5_K: alt = DType::kQ5_1; break;
-    case DType::kQ6_K: alt = DType::kQ8_0; break;
-    default: break;
+    case DType::kIQ4_XS:
+      alt = DType::kIQ4_NL;
+      break;
+    case DType::kQ4_K:
+      alt = DType::kQ5_0;
+      break;
+    case DType::kQ5_K:
+      alt = DType::kQ5_1;
+      break;
+    case DType::kQ6_K:
+      alt = DType::kQ8_0;
+      break;
+    default:
+      break;
   }
   return row_length % dtype_info(alt).block_size == 0 ? alt : DType::kF16;
 }

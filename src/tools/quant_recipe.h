@@ -16,10 +16,10 @@
 namespace wick::tools {
 
 struct QuantRecipe {
-  std::string name;     // "Q4_K_M", as the user typed it (upper case)
-  DType base;           // the type most weight matrices get
-  bool mixed = false;   // llama.cpp's per-tensor rules apply (false: --pure or a plain K type)
-  uint32_t file_type;   // llama_ftype recorded as general.file_type
+  std::string name;    // "Q4_K_M", as the user typed it (upper case)
+  DType base;          // the type most weight matrices get
+  bool mixed = false;  // llama.cpp's per-tensor rules apply (false: --pure or a plain K type)
+  uint32_t file_type;  // llama_ftype recorded as general.file_type
 };
 
 // Parses a --type name, case-insensitive; throws kInvalidArgument listing the valid names.

@@ -31,8 +31,8 @@ SourceModel open_gguf_source(const std::string& path, GgufWriter& writer) {
   const std::string arch(file->architecture());
   m.info.n_layers = file->get_u32_or(arch + ".block_count", 0);
   m.info.n_heads = file->get_u32_or(arch + ".attention.head_count", 0);
-  m.info.n_kv_heads = file->get_u32_or(arch + ".attention.head_count_kv",
-                                       static_cast<uint32_t>(m.info.n_heads));
+  m.info.n_kv_heads =
+      file->get_u32_or(arch + ".attention.head_count_kv", static_cast<uint32_t>(m.info.n_heads));
   m.info.has_output = file->find_tensor("output.weight") != nullptr;
   for (const GgufTensorInfo& t : file->tensors()) {
     WICK_CHECK(t.dtype.has_value(), ErrorKind::kUnsupported,
@@ -81,7 +81,8 @@ SourceModel open_source_model(const std::string& path, GgufWriter& writer) {
              path);
   if (is_gguf_file(path)) return open_gguf_source(path, writer);
   WICK_CHECK(std::filesystem::is_directory(path), ErrorKind::kInvalidArgument,
-             "input '{}' is neither a GGUF file nor an HF folder (config.json + safetensors)", path);
+             "input '{}' is neither a GGUF file nor an HF folder (config.json + safetensors)",
+             path);
   return open_hf_source(path, writer);
 }
 
@@ -91,8 +92,8 @@ std::vector<uint8_t> convert_tensor(const SourceTensor& t, DType to) {
   const int64_t cols = t.shape.empty() ? 1 : t.shape.back();
   const int64_t rows = cols > 0 ? numel / cols : 0;
   WICK_CHECK(t.bytes.size() == dtype_bytes_for(t.stored, static_cast<uint64_t>(numel)),
-             ErrorKind::kParse, "tensor '{}': {} bytes for {} values of {}", t.name,
-             t.bytes.size(), numel, dtype_name(t.stored));
+             ErrorKind::kParse, "tensor '{}': {} bytes for {} values of {}", t.name, t.bytes.size(),
+             numel, dtype_name(t.stored));
   WICK_CHECK(t.permute_heads == 0 || rows % (2 * t.permute_heads) == 0, ErrorKind::kInvalidArgument,
              "tensor '{}': {} rows do not split into {} heads of even size", t.name, rows,
              t.permute_heads);
@@ -142,8 +143,7 @@ QuantizeReport quantize_model(const QuantizeOptions& options) {
     writer.add_tensor(t.name, to, t.shape, bytes);
   }
   writer.write(options.output);
-  report.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
 

@@ -54,7 +54,7 @@ struct QuantizeProgress {
 struct QuantizeOptions {
   std::string input, output;
   QuantRecipe recipe;
-  int threads = 0;  // 0: keep the global pool's size
+  int threads = 0;                                         // 0: keep the global pool's size
   std::function<void(const QuantizeProgress&)> on_tensor;  // called before each tensor
 };
 

@@ -150,8 +150,8 @@ TEST_P(HfConversion, OutputLoadsWithLogitsCloseToF32) {
     // ~2e-3, Q8_0 3-4e-2, Q4_K_M (Q5_0/Q8_0 on these 64-wide rows) 0.1-0.28.
     double tolerance;
   };
-  for (const Case& c : {Case{"F32", 1e-5}, Case{"F16", 5e-3}, Case{"Q8_0", 6e-2},
-                        Case{"Q4_K_M", 0.4}}) {
+  for (const Case& c :
+       {Case{"F32", 1e-5}, Case{"F16", 5e-3}, Case{"Q8_0", 6e-2}, Case{"Q4_K_M", 0.4}}) {
     const std::string out = temp_path(std::string(GetParam()) + "_" + c.type + ".gguf");
     const QuantizeReport r = convert(dir, out, c.type);
     const double err = relative_max_error(ref, last_logits(out, kTokens));
@@ -228,9 +228,9 @@ TEST(Bench, JsonHasLlamaBenchFields) {
   EXPECT_EQ(tg.test_name(), "tg4");
   for (const BenchResult* r : {&pp, &tg}) {
     const nlohmann::json j = bench_result_json(info, *r);
-    for (const char* key : {"model_filename", "model_type", "model_size", "model_n_params",
-                            "n_threads", "n_prompt", "n_gen", "avg_ns", "stddev_ns", "avg_ts",
-                            "stddev_ts", "samples_ns", "samples_ts"}) {
+    for (const char* key :
+         {"model_filename", "model_type", "model_size", "model_n_params", "n_threads", "n_prompt",
+          "n_gen", "avg_ns", "stddev_ns", "avg_ts", "stddev_ts", "samples_ns", "samples_ts"}) {
       EXPECT_TRUE(j.contains(key)) << key;
     }
     EXPECT_EQ(j["samples_ts"].size(), r->samples_ns.size());
