@@ -25,7 +25,7 @@ struct LogitsFlags {
 
 int logits(const LogitsFlags& f) {
   if (f.threads > 0) ThreadPool::set_global_threads(f.threads);
-  gen::ModelBundle bundle = gen::load_bundle(f.model);
+  gen::ModelBundle bundle = gen::load_bundle(f.model, f.prompt_ids.empty() || !f.json);
   std::vector<int32_t> ids;
   if (!f.prompt_ids.empty()) {
     ids = parse_prompt_ids(f.prompt_ids);

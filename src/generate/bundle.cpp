@@ -93,10 +93,11 @@ void load_gguf_extras(const GgufFile& f, ModelBundle& b) {
 
 }  // namespace
 
-ModelBundle load_bundle(const std::string& path) {
+ModelBundle load_bundle(const std::string& path, bool with_tokenizer) {
   ModelBundle b;
   b.loaded = models::load_model(path);
   for (int32_t id : b.model().config().eos_token_ids) add_id(b.eos_ids, id);
+  if (!with_tokenizer) return b;
   if (!b.loaded.hf_dir.empty()) load_hf_extras(b.loaded.hf_dir, b);
   if (b.loaded.gguf) load_gguf_extras(*b.loaded.gguf, b);
   return b;

@@ -26,6 +26,8 @@ struct ModelBundle {
   const models::Model& model() const { return *loaded.model; }
 };
 
-ModelBundle load_bundle(const std::string& path);
+// `with_tokenizer` false skips the tokenizer and chat template (building a 262k-token GGUF
+// vocabulary takes seconds), e.g. for logits of given ids.
+ModelBundle load_bundle(const std::string& path, bool with_tokenizer = true);
 
 }  // namespace wick::gen
