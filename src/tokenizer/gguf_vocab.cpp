@@ -2,6 +2,10 @@
 // ones the corresponding HF tokenizer.json files use (llama.cpp keys them by tokenizer.ggml.pre).
 #include "tokenizer/gguf_vocab.h"
 
+#include <algorithm>
+#include <string_view>
+#include <unordered_map>
+
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -69,6 +73,41 @@ Json post_processor(const GgufVocab& v) {
           {"special_tokens", specials}};
 }
 
+// SentencePiece merges from scores, as HF's SentencePieceExtractor builds them: every split of
+// a token into two vocabulary tokens is a merge; merges are ordered by the merged token's score
+// (higher first), ties by the merged token's id, then by the left and right ids.
+Json merges_from_scores(const GgufVocab& v) {
+  std::unordered_map<std::string_view, int32_t> ids;
+  ids.reserve(v.tokens.size());
+  for (size_t i = 0; i < v.tokens.size(); ++i) ids.emplace(v.tokens[i], static_cast<int32_t>(i));
+  struct Merge {
+    float score;
+    int32_t merged, left, right;
+  };
+  std::vector<Merge> merges;
+  for (size_t i = 0; i < v.tokens.size(); ++i) {
+    const std::string_view t = v.tokens[i];
+    for (size_t cut = 1; cut < t.size(); ++cut) {
+      if ((static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80) continue;  // inside a code point
+      const auto l = ids.find(t.substr(0, cut));
+      if (l == ids.end()) continue;
+      const auto r = ids.find(t.substr(cut));
+      if (r == ids.end()) continue;
+      merges.push_back({v.scores[i], static_cast<int32_t>(i), l->second, r->second});
+    }
+  }
+  std::sort(merges.begin(), merges.end(), [](const Merge& a, const Merge& b) {
+    if (a.score != b.score) return a.score > b.score;
+    if (a.merged != b.merged) return a.merged < b.merged;
+    if (a.left != b.left) return a.left < b.left;
+    return a.right < b.right;
+  });
+  Json out = Json::array();
+  out.get_ref<Json::array_t&>().reserve(merges.size());
+  for (const Merge& m : merges) out.push_back(Json::array({v.tokens[m.left], v.tokens[m.right]}));
+  return out;
+}
+
 void check_consistent(const GgufVocab& v) {
   if (!v.token_types.empty() && v.token_types.size() != v.tokens.size())
     fail(ErrorKind::kParse, "GGUF tokenizer.ggml.token_type has {} entries for {} tokens",
@@ -80,21 +119,70 @@ void check_consistent(const GgufVocab& v) {
   }
 }
 
+// SentencePiece BPE ("llama"), laid out as HF's converter writes it: spaces become U+2581 (with
+// one prepended when add_space_prefix), BPE with byte fallback and fused unknowns.
+Tokenizer spm_tokenizer(const GgufVocab& v, Json vocab, Json added) {
+  constexpr const char* kSpace = "\xE2\x96\x81";  // U+2581
+  std::optional<int32_t> unk = v.unk_id;
+  for (size_t id = 0; !unk && id < v.token_types.size(); ++id)
+    if (static_cast<GgufTokenType>(v.token_types[id]) == GgufTokenType::kUnknown)
+      unk = static_cast<int32_t>(id);
+  if (unk && (*unk < 0 || static_cast<size_t>(*unk) >= v.tokens.size()))
+    fail(ErrorKind::kParse, "GGUF tokenizer.ggml.unknown_token_id {} is not a token id", *unk);
+  const Json replace = {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", kSpace}};
+  Json decoders = Json::array(
+      {{{"type", "Replace"}, {"pattern", {{"String", kSpace}}}, {"content", " "}},
+       {{"type", "ByteFallback"}},
+       {{"type", "Fuse"}}});
+  Json normalizer = replace;
+  if (v.add_space_prefix) {
+    normalizer = {{"type", "Sequence"},
+                  {"normalizers", {{{"type", "Prepend"}, {"prepend", kSpace}}, replace}}};
+    decoders.push_back({{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}});
+  }
+  Json merges;
+  if (v.merges.empty()) {
+    merges = merges_from_scores(v);
+  } else {
+    merges = v.merges;
+  }
+  Json root = {
+      {"added_tokens", std::move(added)},
+      {"normalizer", std::move(normalizer)},
+      {"pre_tokenizer", Json()},
+      {"decoder", {{"type", "Sequence"}, {"decoders", std::move(decoders)}}},
+      {"model",
+       {{"type", "BPE"},
+        {"vocab", std::move(vocab)},
+        {"merges", std::move(merges)},
+        {"unk_token", unk ? Json(v.tokens[*unk]) : Json()},
+        {"fuse_unk", true},
+        {"byte_fallback", true}}},
+  };
+  root["post_processor"] = v.add_bos || v.add_eos ? post_processor(v) : Json();
+  return Tokenizer::from_json_value(root, fmt::format("GGUF vocabulary ({})", v.model));
+}
+
 }  // namespace
 
 Tokenizer tokenizer_from_gguf_vocab(const GgufVocab& v) {
-  if (v.model != "gpt2")
-    fail(ErrorKind::kUnsupported, "GGUF tokenizer.ggml.model '{}' is not supported (only 'gpt2')",
-         v.model);
+  const bool spm = v.model == "llama";
+  if (v.model != "gpt2" && !spm)
+    fail(ErrorKind::kUnsupported,
+         "GGUF tokenizer.ggml.model '{}' is not supported (only 'gpt2' and 'llama')", v.model);
   check_consistent(v);
+  if (spm && v.merges.empty() && v.scores.size() != v.tokens.size())
+    fail(ErrorKind::kParse, "GGUF tokenizer.ggml.scores has {} entries for {} tokens",
+         v.scores.size(), v.tokens.size());
   Json vocab = Json::object(), added = Json::array();
   for (size_t id = 0; id < v.tokens.size(); ++id) {
     vocab[v.tokens[id]] = id;
     const auto type = v.token_types.empty() ? GgufTokenType::kNormal
                                             : static_cast<GgufTokenType>(v.token_types[id]);
     // Control tokens are HF special added tokens; user-defined ones are non-special added tokens.
-    if (type == GgufTokenType::kControl || type == GgufTokenType::kUserDefined) {
-      const bool special = type == GgufTokenType::kControl;
+    if (type == GgufTokenType::kControl || type == GgufTokenType::kUserDefined ||
+        (spm && type == GgufTokenType::kUnknown)) {
+      const bool special = type != GgufTokenType::kUserDefined;
       added.push_back({{"id", id},
                        {"content", v.tokens[id]},
                        {"special", special},
@@ -104,6 +192,7 @@ Tokenizer tokenizer_from_gguf_vocab(const GgufVocab& v) {
                        {"single_word", false}});
     }
   }
+  if (spm) return spm_tokenizer(v, std::move(vocab), std::move(added));
   Json root = {
       {"added_tokens", added},
       // Qwen2/3's tokenizer.json normalizes to NFC; llama.cpp skips it. wick follows HF.

@@ -2,7 +2,11 @@
 // app) reads the metadata into GgufVocab; this layer maps it to the equivalent tokenizer.json
 // and builds a Tokenizer, so GGUF and HF files share one implementation.
 // Supported: byte-level BPE vocabularies (tokenizer.ggml.model "gpt2") with the pre-tokenizer
-// named by tokenizer.ggml.pre (gpt2/default, llama3/llama-bpe, qwen2, deepseek-v3, gpt-4o).
+// named by tokenizer.ggml.pre (gpt2/default, llama3/llama-bpe, qwen2, deepseek-v3, gpt-4o), and
+// SentencePiece BPE vocabularies (tokenizer.ggml.model "llama": U+2581 for spaces, <0xXX> byte
+// fallback, optional space prefix). Without tokenizer.ggml.merges, "llama" merges are derived
+// from the scores the way HF's SentencePiece converter does it (every split of a token into two
+// tokens, ranked by the merged token's score), which reproduces HF's tokenizer.json merges.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +34,9 @@ struct GgufVocab {
   std::vector<std::string> tokens;   // tokenizer.ggml.tokens, index = id
   std::vector<int32_t> token_types;  // tokenizer.ggml.token_type (may be empty: all normal)
   std::vector<std::string> merges;   // tokenizer.ggml.merges, "a b"
+  std::vector<float> scores;         // tokenizer.ggml.scores ("llama" without merges)
+  std::optional<int32_t> unk_id;     // tokenizer.ggml.unknown_token_id
+  bool add_space_prefix = true;      // tokenizer.ggml.add_space_prefix ("llama" only)
   std::optional<int32_t> bos_id;     // tokenizer.ggml.bos_token_id
   std::optional<int32_t> eos_id;     // tokenizer.ggml.eos_token_id
   bool add_bos = false;              // tokenizer.ggml.add_bos_token

@@ -37,6 +37,75 @@ GgufVocab vocab_from_hf(const nlohmann::json& j, const std::string& pre) {
   return v;
 }
 
+// SentencePiece ("llama") vocabulary as convert_hf_to_gguf.py writes it: byte tokens typed
+// kByte, scores falling with the id (the order SentencePiece stores BPE pieces in), special
+// tokens kControl. with_merges: also pass the tokenizer.json merges (otherwise wick derives
+// them from the scores, as for GGUF files that carry none, e.g. Gemma 3).
+GgufVocab spm_vocab_from_hf(const nlohmann::json& j, bool add_space_prefix, bool with_merges) {
+  GgufVocab v = vocab_from_hf(j, "default");
+  v.model = "llama";
+  v.add_space_prefix = add_space_prefix;
+  if (!with_merges) v.merges.clear();
+  v.scores.resize(v.tokens.size());
+  for (size_t i = 0; i < v.tokens.size(); ++i) {
+    const std::string& t = v.tokens[i];
+    const bool byte = t.size() == 6 && t.starts_with("<0x") && t.ends_with(">");
+    if (byte) v.token_types[i] = static_cast<int32_t>(GgufTokenType::kByte);
+    v.scores[i] = v.token_types[i] == static_cast<int32_t>(GgufTokenType::kNormal)
+                      ? -static_cast<float>(i)
+                      : -1000.0f;
+  }
+  const auto& post = j["post_processor"];
+  if (post.is_object() && post.contains("special_tokens"))
+    for (const auto& [name, st] : post["special_tokens"].items()) {
+      v.bos_id = st["ids"][0].get<int32_t>();
+      v.add_bos = true;
+    }
+  const auto& unk = j["model"]["unk_token"];
+  if (unk.is_string())
+    for (size_t i = 0; i < v.tokens.size(); ++i)
+      if (v.tokens[i] == unk.get<std::string>()) v.unk_id = static_cast<int32_t>(i);
+  return v;
+}
+
+struct SpmCase {
+  const char* name;
+  bool add_space_prefix;
+  bool with_merges;
+};
+
+class GgufSpmGolden : public ::testing::TestWithParam<SpmCase> {};
+
+TEST_P(GgufSpmGolden, EncodesLikeTheHfTokenizer) {
+  const SpmCase c = GetParam();
+  const auto json = testing::tokenizer_json(c.name);
+  if (!json) GTEST_SKIP() << c.name << " not found under " << testing::shared_tokenizer_dir();
+  const auto golden = nlohmann::json::parse(
+      *testing::read_file(testing::test_data_dir() + "/golden_" + c.name + ".json"));
+  const Tokenizer tok = tokenizer_from_gguf_vocab(
+      spm_vocab_from_hf(nlohmann::json::parse(*json), c.add_space_prefix, c.with_merges));
+  int failures = 0;
+  for (const auto& k : golden["cases"]) {
+    const std::string text = k["text"];
+    const auto want = k["ids_no_special"].get<std::vector<int32_t>>();
+    const auto want_special = k["ids"].get<std::vector<int32_t>>();
+    const auto got = tok.encode(text, false);
+    EXPECT_EQ(got, want) << nlohmann::json(text).dump();
+    EXPECT_EQ(tok.encode(text, true), want_special) << nlohmann::json(text).dump();
+    EXPECT_EQ(tok.decode(want_special), k["decode"].get<std::string>())
+        << nlohmann::json(text).dump();
+    if (got != want && ++failures > 3) break;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Tokenizers, GgufSpmGolden,
+                         ::testing::Values(SpmCase{"llama2", true, true},
+                                           SpmCase{"gemma3", false, true}),
+                         [](const auto& test_info) {
+                           return std::string(test_info.param.name) +
+                                  (test_info.param.with_merges ? "_merges" : "_scores");
+                         });
+
 struct Case {
   const char* name;
   const char* pre;
@@ -93,7 +162,7 @@ TEST(GgufVocab, AddsBosAndEosWhenAsked) {
 
 TEST(GgufVocab, RejectsWhatItCannotBuild) {
   GgufVocab v = tiny();
-  v.model = "llama";
+  v.model = "bert";
   EXPECT_THROW(tokenizer_from_gguf_vocab(v), Error);
   v = tiny();
   v.pre = "no-such-pre";
