@@ -231,11 +231,12 @@ const bool kRegistered = [] {
     register_fast_kernel(Op::kMatmul, DeviceType::kCpu, dt, &matmul_fast);
     register_fast_kernel(Op::kLinear, DeviceType::kCpu, dt, &linear_fast);
   }
-  // The block types of common GGUF files (and of the op-parity cases). run_quantized handles
-  // every block type; add one here together with a parity case for it.
-  for (DType dt :
-       {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kIQ4_XS})
-    register_fast_kernel(Op::kLinear, DeviceType::kCpu, dt, &linear_fast);
+  // Every block type (the op-parity harness has a linear case for each): run_quantized decodes
+  // chunks of rows with core/quant's fastest decoder for the type, then runs the float GEMV/GEMM.
+  for (int i = 0; i < kDTypeCount; ++i) {
+    const auto dt = static_cast<DType>(i);
+    if (dtype_is_quantized(dt)) register_fast_kernel(Op::kLinear, DeviceType::kCpu, dt, &linear_fast);
+  }
   return true;
 }();
 
