@@ -79,10 +79,12 @@ Json post_processor(const GgufVocab& v) {
 Json merges_from_scores(const GgufVocab& v) {
   std::unordered_map<std::string_view, int32_t> ids;
   ids.reserve(v.tokens.size());
+  // v.tokens here already has spaces mapped to U+2581 (spm_tokens).
   for (size_t i = 0; i < v.tokens.size(); ++i) ids.emplace(v.tokens[i], static_cast<int32_t>(i));
   struct Merge {
     float score;
     int32_t merged, left, right;
+    size_t left_len, right_len;
   };
   std::vector<Merge> merges;
   for (size_t i = 0; i < v.tokens.size(); ++i) {
@@ -93,11 +95,16 @@ Json merges_from_scores(const GgufVocab& v) {
       if (l == ids.end()) continue;
       const auto r = ids.find(t.substr(cut));
       if (r == ids.end()) continue;
-      merges.push_back({v.scores[i], static_cast<int32_t>(i), l->second, r->second});
+      merges.push_back(
+          {v.scores[i], static_cast<int32_t>(i), l->second, r->second, cut, t.size() - cut});
     }
   }
   std::sort(merges.begin(), merges.end(), [](const Merge& a, const Merge& b) {
     if (a.score != b.score) return a.score > b.score;
+    // Equal scores (user-defined whitespace runs): longer left, then longer right piece first,
+    // as in HF's Gemma merges, so runs grow from the left.
+    if (a.left_len != b.left_len) return a.left_len > b.left_len;
+    if (a.right_len != b.right_len) return a.right_len > b.right_len;
     if (a.merged != b.merged) return a.merged < b.merged;
     if (a.left != b.left) return a.left < b.left;
     return a.right < b.right;
@@ -163,9 +170,35 @@ Tokenizer spm_tokenizer(const GgufVocab& v, Json vocab, Json added) {
   return Tokenizer::from_json_value(root, fmt::format("GGUF vocabulary ({})", v.model));
 }
 
-}  // namespace
 
-Tokenizer tokenizer_from_gguf_vocab(const GgufVocab& v) {
+// convert_hf_to_gguf.py writes SentencePiece user-defined pieces with U+2581 turned into spaces
+// (Gemma's whitespace runs); HF keeps them as "\u2581\u2581" added tokens (matched in the raw
+// text) that are also vocabulary pieces with merges.
+bool spm_spaced_user_tokens(const GgufVocab& v) {
+  for (size_t id = 0; id < v.token_types.size(); ++id)
+    if (static_cast<GgufTokenType>(v.token_types[id]) == GgufTokenType::kUserDefined &&
+        v.tokens[id].find(' ') != std::string::npos)
+      return true;
+  return false;
+}
+
+GgufVocab spm_unspace_user_tokens(GgufVocab v) {
+  for (size_t id = 0; id < v.token_types.size(); ++id) {
+    std::string& t = v.tokens[id];
+    if (static_cast<GgufTokenType>(v.token_types[id]) != GgufTokenType::kUserDefined ||
+        t.find(' ') == std::string::npos)
+      continue;
+    std::string out;
+    for (const char c : t) out += c == ' ' ? std::string("\xE2\x96\x81") : std::string(1, c);
+    t = std::move(out);
+    // SentencePiece scores user-defined pieces 0 (above every learned piece); the converter
+    // writes -1000. Their merges must come first, as in HF.
+    if (id < v.scores.size()) v.scores[id] = 0.0f;
+  }
+  return v;
+}
+
+Tokenizer tokenizer_from_gguf_vocab_impl(const GgufVocab& v) {
   const bool spm = v.model == "llama";
   if (v.model != "gpt2" && !spm)
     fail(ErrorKind::kUnsupported,
@@ -211,6 +244,14 @@ Tokenizer tokenizer_from_gguf_vocab(const GgufVocab& v) {
   root["post_processor"] = v.add_bos || v.add_eos ? post_processor(v) : Json();
   return Tokenizer::from_json_value(root,
                                     fmt::format("GGUF vocabulary ({}, pre '{}')", v.model, v.pre));
+}
+
+}  // namespace
+
+Tokenizer tokenizer_from_gguf_vocab(const GgufVocab& v) {
+  if (v.model == "llama" && spm_spaced_user_tokens(v))
+    return tokenizer_from_gguf_vocab_impl(spm_unspace_user_tokens(v));
+  return tokenizer_from_gguf_vocab_impl(v);
 }
 
 }  // namespace wick::tok

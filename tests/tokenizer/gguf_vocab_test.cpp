@@ -3,6 +3,10 @@
 // exactly as the HF tokenizer.json it came from.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -105,6 +109,92 @@ INSTANTIATE_TEST_SUITE_P(Tokenizers, GgufSpmGolden,
                            return std::string(test_info.param.name) +
                                   (test_info.param.with_merges ? "_merges" : "_scores");
                          });
+
+// Minimal GGUF metadata reader for the tokenizer.ggml.* keys (the test links only the tokenizer).
+std::optional<GgufVocab> read_gguf_vocab(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return std::nullopt;
+  const auto u32 = [&] { uint32_t x = 0; f.read(reinterpret_cast<char*>(&x), 4); return x; };
+  const auto u64 = [&] { uint64_t x = 0; f.read(reinterpret_cast<char*>(&x), 8); return x; };
+  const auto str = [&] {
+    std::string s(u64(), '\0');
+    f.read(s.data(), static_cast<std::streamsize>(s.size()));
+    return s;
+  };
+  constexpr size_t kSize[] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
+  if (u32() != 0x46554747) return std::nullopt;  // "GGUF"
+  u32();
+  u64();
+  const uint64_t n_kv = u64();
+  GgufVocab v;
+  for (uint64_t k = 0; k < n_kv && f; ++k) {
+    const std::string key = str();
+    const uint32_t type = u32();
+    const auto scalar = [&](uint32_t t) -> int64_t {
+      int64_t x = 0;
+      f.read(reinterpret_cast<char*>(&x), static_cast<std::streamsize>(kSize[t]));
+      return x;
+    };
+    if (type == 8) {
+      const std::string s = str();
+      if (key == "tokenizer.ggml.model") v.model = s;
+      if (key == "tokenizer.ggml.pre") v.pre = s;
+    } else if (type == 9) {
+      const uint32_t et = u32();
+      const uint64_t n = u64();
+      for (uint64_t i = 0; i < n; ++i) {
+        if (et == 8) {
+          std::string s = str();
+          if (key == "tokenizer.ggml.tokens") v.tokens.push_back(std::move(s));
+          if (key == "tokenizer.ggml.merges") v.merges.push_back(std::move(s));
+        } else {
+          const int64_t x = scalar(et);
+          if (key == "tokenizer.ggml.scores") {
+            float fl = 0;
+            std::memcpy(&fl, &x, 4);
+            v.scores.push_back(fl);
+          }
+          if (key == "tokenizer.ggml.token_type") v.token_types.push_back(static_cast<int32_t>(x));
+        }
+      }
+    } else {
+      const int64_t x = scalar(type);
+      if (key == "tokenizer.ggml.bos_token_id") v.bos_id = static_cast<int32_t>(x);
+      if (key == "tokenizer.ggml.eos_token_id") v.eos_id = static_cast<int32_t>(x);
+      if (key == "tokenizer.ggml.unknown_token_id") v.unk_id = static_cast<int32_t>(x);
+      if (key == "tokenizer.ggml.add_bos_token") v.add_bos = (x & 0xff) != 0;
+      if (key == "tokenizer.ggml.add_eos_token") v.add_eos = (x & 0xff) != 0;
+      if (key == "tokenizer.ggml.add_space_prefix") v.add_space_prefix = (x & 0xff) != 0;
+    }
+  }
+  if (!f) return std::nullopt;
+  return v;
+}
+
+// The real Gemma 3 GGUF (no merges: derived from its scores) against the HF goldens.
+TEST(GgufVocab, RealGemma3GgufEncodesLikeHf) {
+  const std::string path = std::string(WICK_SOURCE_DIR) + "/models/gemma-3-270m-q4_k_m.gguf";
+  const auto v = read_gguf_vocab(path);
+  if (!v) GTEST_SKIP() << path << " not present";
+  ASSERT_EQ(v->model, "llama");
+  ASSERT_TRUE(v->merges.empty());
+  const Tokenizer tok = tokenizer_from_gguf_vocab(*v);
+  const auto golden = nlohmann::json::parse(
+      *testing::read_file(testing::test_data_dir() + "/golden_gemma3.json"));
+  int same = 0, total = 0;
+  for (const auto& k : golden["cases"]) {
+    const std::string text = k["text"];
+    ++total;
+    const auto got = tok.encode(text, true);
+    const bool ok = got == k["ids"].get<std::vector<int32_t>>();
+    same += ok;
+    if (!ok)
+      std::printf("differs: %s: %s, HF %s\n", nlohmann::json(text).dump().c_str(),
+                  nlohmann::json(got).dump().c_str(), k["ids"].dump().c_str());
+  }
+  std::printf("real gemma3 GGUF: %d of %d golden texts encode like HF\n", same, total);
+  EXPECT_EQ(same, total);
+}
 
 struct Case {
   const char* name;
