@@ -75,19 +75,20 @@ Bpe::Bpe(const Json& j) {
 
 void Bpe::read_merges(const Json& merges) {
   merges_.reserve(merges.size());
+  std::string joined;  // reused: a + b without the continuing-subword prefix
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const Json& m = merges[rank];
-    std::string a, b;
+    std::string_view a, b;
     if (m.is_string()) {  // "a b"
-      const std::string& s = m.get_ref<const std::string&>();
+      const std::string_view s = m.get_ref<const std::string&>();
       const size_t space = s.find(' ');
-      if (space == std::string::npos || s.find(' ', space + 1) != std::string::npos)
+      if (space == std::string_view::npos || s.find(' ', space + 1) != std::string_view::npos)
         fail(ErrorKind::kParse, "tokenizer.json: model.merges[{}] '{}' is not two tokens", rank, s);
       a = s.substr(0, space);
       b = s.substr(space + 1);
     } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-      a = m[0].get<std::string>();
-      b = m[1].get<std::string>();
+      a = m[0].get_ref<const std::string&>();
+      b = m[1].get_ref<const std::string&>();
     } else {
       fail(ErrorKind::kParse, "tokenizer.json: model.merges[{}] is neither \"a b\" nor [a, b]",
            rank);
@@ -97,13 +98,15 @@ void Bpe::read_merges(const Json& merges) {
       fail(ErrorKind::kParse, "tokenizer.json: model.merges[{}]: '{}' is not in the vocab", rank,
            id_a ? b : a);
     // The merged token drops the right side's continuing-subword prefix ("un" + "##do" = "undo").
-    const std::string right =
+    const std::string_view right =
         !prefix_.empty() && b.starts_with(prefix_) ? b.substr(prefix_.size()) : b;
-    const auto merged = vocab_.find(a + right);
+    joined.assign(a);
+    joined.append(right);
+    const auto merged = vocab_.find(joined);
     if (!merged)
       fail(ErrorKind::kParse,
            "tokenizer.json: model.merges[{}]: merged token '{}' is not in the vocab", rank,
-           a + right);
+           joined);
     merges_[pair_key(*id_a, *id_b)] = {static_cast<uint32_t>(rank), *merged};
   }
 }

@@ -11,13 +11,14 @@ void Vocab::add(std::string token, int32_t id, std::string_view where) {
     tokens_.resize(static_cast<size_t>(id) + 1);
     present_.resize(static_cast<size_t>(id) + 1, false);
   }
-  tokens_[id] = token;
+  tokens_[id] = token;  // copy: the map below takes `token` itself
   present_[id] = true;
   to_id_[std::move(token)] = id;
 }
 
 void read_vocab_object(const Json& j, Vocab& vocab, std::string_view where) {
   if (!j.is_object()) fail(ErrorKind::kParse, "tokenizer.json: {} is not an object", where);
+  vocab.reserve(j.size());
   for (const auto& [token, id] : j.items()) {
     if (!id.is_number_integer())
       fail(ErrorKind::kParse, "tokenizer.json: {}['{}'] is not an integer id", where, token);

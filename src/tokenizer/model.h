@@ -26,6 +26,11 @@ using TokenIdMap = std::unordered_map<std::string, int32_t, StringHash, std::equ
 class Vocab {
  public:
   void add(std::string token, int32_t id, std::string_view where);
+  void reserve(size_t n) {
+    to_id_.reserve(n);
+    tokens_.reserve(n);
+    present_.reserve(n);
+  }
   std::optional<int32_t> find(std::string_view token) const {
     const auto it = to_id_.find(token);
     if (it == to_id_.end()) return std::nullopt;
