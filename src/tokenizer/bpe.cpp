@@ -105,8 +105,7 @@ void Bpe::read_merges(const Json& merges) {
     const auto merged = vocab_.find(joined);
     if (!merged)
       fail(ErrorKind::kParse,
-           "tokenizer.json: model.merges[{}]: merged token '{}' is not in the vocab", rank,
-           joined);
+           "tokenizer.json: model.merges[{}]: merged token '{}' is not in the vocab", rank, joined);
     merges_[pair_key(*id_a, *id_b)] = {static_cast<uint32_t>(rank), *merged};
   }
 }

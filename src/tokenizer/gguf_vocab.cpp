@@ -137,10 +137,10 @@ Tokenizer spm_tokenizer(const GgufVocab& v, Json vocab, Json added) {
   if (unk && (*unk < 0 || static_cast<size_t>(*unk) >= v.tokens.size()))
     fail(ErrorKind::kParse, "GGUF tokenizer.ggml.unknown_token_id {} is not a token id", *unk);
   const Json replace = {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", kSpace}};
-  Json decoders = Json::array(
-      {{{"type", "Replace"}, {"pattern", {{"String", kSpace}}}, {"content", " "}},
-       {{"type", "ByteFallback"}},
-       {{"type", "Fuse"}}});
+  Json decoders =
+      Json::array({{{"type", "Replace"}, {"pattern", {{"String", kSpace}}}, {"content", " "}},
+                   {{"type", "ByteFallback"}},
+                   {{"type", "Fuse"}}});
   Json normalizer = replace;
   if (v.add_space_prefix) {
     normalizer = {{"type", "Sequence"},
@@ -169,7 +169,6 @@ Tokenizer spm_tokenizer(const GgufVocab& v, Json vocab, Json added) {
   root["post_processor"] = v.add_bos || v.add_eos ? post_processor(v) : Json();
   return Tokenizer::from_json_value(root, fmt::format("GGUF vocabulary ({})", v.model));
 }
-
 
 // convert_hf_to_gguf.py writes SentencePiece user-defined pieces with U+2581 turned into spaces
 // (Gemma's whitespace runs); HF keeps them as "\u2581\u2581" added tokens (matched in the raw

@@ -114,8 +114,16 @@ INSTANTIATE_TEST_SUITE_P(Tokenizers, GgufSpmGolden,
 std::optional<GgufVocab> read_gguf_vocab(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return std::nullopt;
-  const auto u32 = [&] { uint32_t x = 0; f.read(reinterpret_cast<char*>(&x), 4); return x; };
-  const auto u64 = [&] { uint64_t x = 0; f.read(reinterpret_cast<char*>(&x), 8); return x; };
+  const auto u32 = [&] {
+    uint32_t x = 0;
+    f.read(reinterpret_cast<char*>(&x), 4);
+    return x;
+  };
+  const auto u64 = [&] {
+    uint64_t x = 0;
+    f.read(reinterpret_cast<char*>(&x), 8);
+    return x;
+  };
   const auto str = [&] {
     std::string s(u64(), '\0');
     f.read(s.data(), static_cast<std::streamsize>(s.size()));
@@ -179,8 +187,8 @@ TEST(GgufVocab, RealGemma3GgufEncodesLikeHf) {
   ASSERT_EQ(v->model, "llama");
   ASSERT_TRUE(v->merges.empty());
   const Tokenizer tok = tokenizer_from_gguf_vocab(*v);
-  const auto golden = nlohmann::json::parse(
-      *testing::read_file(testing::test_data_dir() + "/golden_gemma3.json"));
+  const auto golden =
+      nlohmann::json::parse(*testing::read_file(testing::test_data_dir() + "/golden_gemma3.json"));
   int same = 0, total = 0;
   for (const auto& k : golden["cases"]) {
     const std::string text = k["text"];
