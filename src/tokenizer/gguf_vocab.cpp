@@ -40,6 +40,13 @@ Json byte_level_pre_tokenizer(const std::string& pre) {
   Json steps = Json::array();
   if (pre.empty() || pre == "default" || pre == "gpt2") {
     return {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}};
+  } else if (pre == "smollm" || pre == "starcoder" || pre == "refact" || pre == "codeshell") {
+    // HF: single digits split off, then the byte-level step with its own GPT-2 regex.
+    return {
+        {"type", "Sequence"},
+        {"pretokenizers",
+         Json::array({{{"type", "Digits"}, {"individual_digits", true}},
+                      {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}})}};
   } else if (pre == "llama3" || pre == "llama-v3" || pre == "llama-bpe") {
     steps.push_back(split(kLlama3Pattern));
   } else if (pre == "qwen2" || pre == "deepseek-r1-qwen") {

@@ -2,7 +2,8 @@
 // app) reads the metadata into GgufVocab; this layer maps it to the equivalent tokenizer.json
 // and builds a Tokenizer, so GGUF and HF files share one implementation.
 // Supported: byte-level BPE vocabularies (tokenizer.ggml.model "gpt2") with the pre-tokenizer
-// named by tokenizer.ggml.pre (gpt2/default, llama3/llama-bpe, qwen2, deepseek-v3, gpt-4o), and
+// named by tokenizer.ggml.pre (gpt2/default, smollm/starcoder, llama3/llama-bpe, qwen2,
+// deepseek-v3, gpt-4o), and
 // SentencePiece BPE vocabularies (tokenizer.ggml.model "llama": U+2581 for spaces, <0xXX> byte
 // fallback, optional space prefix). Without tokenizer.ggml.merges, "llama" merges are derived
 // from the scores the way HF's SentencePiece converter does it (every split of a token into two
