@@ -252,8 +252,8 @@ def main():
     for seed, name in enumerate(["llama2", "llama3", "qwen3", "gemma3", "deepseek_v3", "gptoss"]):
         tok = Tokenizer.from_str(lzma.open(os.path.join(SHARED, name, "tokenizer.json.xz")).read().decode("utf-8"))
         specials = [t.content for t in tok.get_added_tokens_decoder().values()][:20]
-        write(name, golden(tok, name, CURATED + special_mix(tok) + random_strings(seed, 120, specials)))
-    write("gpt2", golden(gpt2_tokenizer(), "gpt2", CURATED + random_strings(100, 120, [])))
+        write(name, golden(tok, name, CURATED + special_mix(tok) + random_strings(seed, 180, specials)))
+    write("gpt2", golden(gpt2_tokenizer(), "gpt2", CURATED + random_strings(100, 180, [])))
     for seed, (name, tok) in enumerate(trained_tokenizers().items()):
         path = os.path.join(OUT, f"{name}.tokenizer.json")
         tok.save(path)
