@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 
 #include "core/error.h"
 #include "core/half.h"
@@ -39,27 +40,37 @@ void dispatch_plain(DType dtype, Fn&& fn) {
   }
 }
 
-// Types with arithmetic: the float dtypes and the wide integers.
+template <class T>
+inline constexpr bool kIsFloatElement =
+    std::is_same_v<T, float> || std::is_same_v<T, f16_t> || std::is_same_v<T, bf16_t>;
+template <class T>
+inline constexpr bool kIsArithElement =
+    kIsFloatElement<T> || std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t>;
+
+// The same switch, instantiating fn only for the float dtypes and the wide integers (the types
+// with arithmetic), so kernels need not compile their math for bool and u8.
 template <class Fn>
 void dispatch_arith(DType dtype, Fn&& fn) {
-  switch (dtype) {
-    case DType::kF32: fn.template operator()<float>(); return;
-    case DType::kF16: fn.template operator()<f16_t>(); return;
-    case DType::kBF16: fn.template operator()<bf16_t>(); return;
-    case DType::kI32: fn.template operator()<int32_t>(); return;
-    case DType::kI64: fn.template operator()<int64_t>(); return;
-    default: fail(ErrorKind::kInternal, "cpu dispatch: expected an arithmetic dtype, got {}", dtype_name(dtype));
-  }
+  dispatch_plain(dtype, [&]<class T>() {
+    if constexpr (kIsArithElement<T>) {
+      fn.template operator()<T>();
+    } else {
+      fail(ErrorKind::kInternal, "cpu dispatch: expected an arithmetic dtype, got {}",
+           dtype_name(dtype));
+    }
+  });
 }
 
+// Only the float dtypes (f32, f16, bf16).
 template <class Fn>
 void dispatch_float(DType dtype, Fn&& fn) {
-  switch (dtype) {
-    case DType::kF32: fn.template operator()<float>(); return;
-    case DType::kF16: fn.template operator()<f16_t>(); return;
-    case DType::kBF16: fn.template operator()<bf16_t>(); return;
-    default: fail(ErrorKind::kInternal, "cpu dispatch: expected a float dtype, got {}", dtype_name(dtype));
-  }
+  dispatch_plain(dtype, [&]<class T>() {
+    if constexpr (kIsFloatElement<T>) {
+      fn.template operator()<T>();
+    } else {
+      fail(ErrorKind::kInternal, "cpu dispatch: expected a float dtype, got {}", dtype_name(dtype));
+    }
+  });
 }
 
 template <class T>
