@@ -37,6 +37,9 @@ enum class Op : uint8_t {
   kAttentionMask,  // out (Tq, Tk) f32: 0 where visible, -inf elsewhere; attrs.mask_*
   kTopk,           // in: x; out: values, indices (i64) along last dim; attrs.k
   kCumsum,         // along attrs.dim
+  // attention over a KV pool (see ops.h: attention, store_rows)
+  kAttention,  // in: q (N,H,D) f32, k_pool, v_pool (S,KVH,D), block_table (B,M) i32, seqs (B,3) i32
+  kStoreRows,  // in: rows (N, ...) f32, index (N) i32; out: pool (S, ...) written in place
   kCount,
 };
 
@@ -53,6 +56,9 @@ struct OpAttrs {
   bool rope_neox = true;   // true: rotate halves (x[i], x[i + R/2]); false: pairs (x[2i], x[2i+1])
   int64_t mask_query_offset = 0;  // absolute position of query row 0
   int64_t mask_window = 0;        // sliding window in tokens; 0 = unlimited (plain causal)
+  float attn_scale = 1.0f;        // attention: multiplies q.k
+  float attn_softcap = 0.0f;      // attention: scores = softcap * tanh(scores / softcap) when > 0
+  int64_t block_size = 0;         // attention: KV pool rows per block-table entry
 };
 
 struct OpCall {

@@ -91,6 +91,27 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 // see key j (j <= query_offset + i and, when window > 0, query_offset + i - j < window), -inf else.
 Tensor attention_mask(int64_t q_len, int64_t kv_len, int64_t query_offset, int64_t window = 0,
                       Device device = Device::cpu());
+
+// ---- attention over a KV pool ----
+// Keys and values live in pools (S, KVH, D) of rows; a sequence's key at position t sits in row
+// block_table[b, t / block_size] * block_size + t % block_size (a contiguous cache is one block
+// covering the whole pool). Sequence b of the batch owns query rows q[q_begin, q_begin + q_len)
+// at absolute positions past + i and sees keys 0..past + i (within `window` when > 0).
+struct AttentionParams {
+  float scale = 1.0f;      // multiplies q.k
+  float softcap = 0.0f;    // scores = softcap * tanh(scores / softcap) when > 0
+  int64_t window = 0;      // sliding window in tokens; 0: all earlier keys
+  int64_t block_size = 0;  // pool rows per block-table entry (> 0)
+};
+// q: (N, H, D) f32 with H a multiple of KVH (GQA); k_pool, v_pool: (S, KVH, D) f32/f16/bf16;
+// block_table: (B, M) i32; seqs: (B, 3) i32 rows [q_begin, q_len, past], whose query ranges
+// partition [0, N). Returns (N, H, D) f32. The table values must index blocks inside the pool.
+Tensor attention(const Tensor& q, const Tensor& k_pool, const Tensor& v_pool,
+                 const Tensor& block_table, const Tensor& seqs, const AttentionParams& params);
+// pool[index[i]] = rows[i] (converted to pool's dtype) for every i, in place. rows: (N, ...)
+// float; index: (N) i32 of distinct rows of pool; pool: (S, ...) contiguous.
+void store_rows(Tensor& pool, const Tensor& rows, const Tensor& index);
+
 // Largest k along the last dim, sorted descending (ties: lower index first). Values, i64 indices.
 std::pair<Tensor, Tensor> topk(const Tensor& x, int64_t k);
 
