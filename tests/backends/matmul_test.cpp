@@ -10,6 +10,7 @@
 #include "backend/kernel_table.h"
 #include "backend/ops.h"
 #include "backends/cpu/matmul_simd.h"
+#include "backends/cpu/qdot.h"
 #include "core/cpu_features.h"
 #include "core/quant/quant.h"
 #include "core/thread_pool.h"
@@ -291,8 +292,10 @@ TEST(LinearFast, MatchesReferenceFromDecodeToPrefill) {
   expect_fast_matches(f, r, 2e-5, 1e-4, "row-strided x");
 }
 
-// Quantized weights: the fast path (rows decoded chunk-wise, SIMD dots) against the reference for
-// every block type, GEMV and GEMM row counts, ragged N (chunks of 16 / 64 rows) and a bias.
+// Quantized weights: the fast path against the reference for every block type, GEMV and GEMM
+// row counts, ragged N and a bias. Types with an integer path (backends/cpu/qdot.h) quantize x to
+// 8 bits per block of `act_block` values, so each output may move by up to sum over blocks of
+// (amax(x in block) / 254) * sum |w| there; Q8_1/Q8_K weights decode to f32 (float rounding only).
 TEST(LinearFast, QuantizedWeightsMatchReference) {
   const int64_t k = 512, n = 70;
   const auto wv = random_floats(static_cast<size_t>(n * k), 50);
@@ -302,14 +305,31 @@ TEST(LinearFast, QuantizedWeightsMatchReference) {
     if (!dtype_is_quantized(dt)) continue;
     Tensor w = Tensor::empty({n, k}, dt);
     const uint64_t row_bytes = dtype_bytes_for(dt, static_cast<uint64_t>(k));
-    for (int64_t r = 0; r < n; ++r)
-      quantize_row(dt, wv.data() + r * k,
-                   static_cast<uint8_t*>(w.raw_data()) + static_cast<uint64_t>(r) * row_bytes, k);
+    std::vector<float> deq(static_cast<size_t>(n * k));
+    for (int64_t r = 0; r < n; ++r) {
+      auto* row = static_cast<uint8_t*>(w.raw_data()) + static_cast<uint64_t>(r) * row_bytes;
+      quantize_row(dt, wv.data() + r * k, row, k);
+      dequantize_row_reference(dt, row, deq.data() + r * k, k);
+    }
+    const int act_block = cpu::qdot_supported(dt) ? cpu::qdot_act_block_values(dt) : 0;
     for (int64_t rows : {1, 3, 8, 9, 70}) {
       const Tensor x = random_tensor({rows, k}, 52);
+      const std::vector<float> xv = x.to_float_vector();
       auto [f, r] = fast_and_reference([&] { return linear(x, w, bias); });
-      expect_fast_matches(f, r, 2e-5, 1e-5 * std::sqrt(static_cast<double>(k)),
-                          fmt::format("{} rows {}", dtype_name(dt), rows));
+      for (int64_t a = 0; a < rows; ++a)
+        for (int64_t j = 0; j < n; ++j) {
+          double tol = 2e-5 * std::fabs(r[a * n + j]) + 1e-5 * std::sqrt(static_cast<double>(k));
+          for (int64_t b0 = 0; act_block > 0 && b0 < k; b0 += act_block) {
+            double amax = 0, wsum = 0;
+            for (int64_t p = b0; p < b0 + act_block; ++p) {
+              amax = std::max(amax, std::fabs(static_cast<double>(xv[a * k + p])));
+              wsum += std::fabs(deq[j * k + p]);
+            }
+            tol += 1.01 * amax / 254.0 * wsum;
+          }
+          ASSERT_NEAR(f[a * n + j], r[a * n + j], tol)
+              << dtype_name(dt) << " rows " << rows << " at " << a << "," << j;
+        }
     }
     if (cpu_features().has_avx2_set() &&
         find_kernel(Op::kLinear, DeviceType::kCpu, dt).fast != nullptr) {

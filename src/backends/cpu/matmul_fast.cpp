@@ -1,15 +1,17 @@
 // Fast CPU kernels for matmul and linear: picks the AVX-512 or AVX2 build of matmul_impl.h at run
-// time (core/cpu_features.h) and maps tensors onto GemmArgs. Quantized linear weights are decoded
-// chunk by chunk into f32 and fed to the same kernels. GEMV (weights streamed once) for up
-// to gemv_max_rows rows with contiguous weight rows, packed GEMM otherwise. Declines (reference
-// runs) on CPUs without AVX2/FMA/F16C, for K == 0, and for inputs whose rows do not collapse
-// into one strided matrix.
+// time (core/cpu_features.h) and maps tensors onto GemmArgs. Quantized linear weights go through
+// integer dot products against activations quantized to 8 bits (matmul_quant.cpp, qdot.h); block
+// types without one (Q8_1, Q8_K) are decoded chunk by chunk into f32. GEMV (weights streamed once)
+// for up to gemv_max_rows rows with contiguous weight rows, packed GEMM otherwise. Declines
+// (reference runs) on CPUs without AVX2/FMA/F16C, for K == 0, and for inputs whose rows do not
+// collapse into one strided matrix.
 #include <algorithm>
 #include <array>
 #include <vector>
 
 #include "backend/kernel_table.h"
 #include "backends/cpu/matmul_simd.h"
+#include "backends/cpu/qdot.h"
 #include "core/cpu_features.h"
 #include "core/half.h"
 #include "core/quant/quant.h"
@@ -212,7 +214,9 @@ bool linear_fast(const OpCall& call) {
       g.bias = bias_f32.data();
     }
   }
-  if (quantized) {
+  if (quantized && qdot_supported(w.dtype())) {
+    linear_qdot(g, w.dtype(), w.raw_data(), best_qdot_kernels());
+  } else if (quantized) {
     run_quantized(*kernels, g, w);
   } else {
     run_gemm(*kernels, g);
@@ -235,7 +239,8 @@ const bool kRegistered = [] {
   // chunks of rows with core/quant's fastest decoder for the type, then runs the float GEMV/GEMM.
   for (int i = 0; i < kDTypeCount; ++i) {
     const auto dt = static_cast<DType>(i);
-    if (dtype_is_quantized(dt)) register_fast_kernel(Op::kLinear, DeviceType::kCpu, dt, &linear_fast);
+    if (dtype_is_quantized(dt))
+      register_fast_kernel(Op::kLinear, DeviceType::kCpu, dt, &linear_fast);
   }
   return true;
 }();

@@ -1,0 +1,91 @@
+// Quantized linear through integer dot products (qdot.h): activations quantized once per call
+// (to ActQ8 or Q8_K blocks, rows in parallel), then a GEMV for decode-sized M (each weight row read
+// once, all activation rows against it) or, for prefill, tiles of kTileCols weight rows (kept in
+// L1/L2) x kQDotMaxRows activation rows, so each unpacked weight block serves several rows.
+// Threads take contiguous runs of kTileCols output columns: no two threads write one cache line.
+#include <algorithm>
+#include <vector>
+
+#include "backends/cpu/matmul_simd.h"
+#include "backends/cpu/qdot.h"
+#include "core/half.h"
+#include "core/thread_pool.h"
+
+namespace wick::cpu {
+namespace {
+
+constexpr int64_t kTileCols = 16;  // 16 f32 outputs = one 64-byte line per output row
+
+// Row i of a (K values, any float dtype and column stride) as f32.
+void load_row_f32(const MatView& a, int64_t i, int64_t k, float* dst) {
+  const int64_t base = i * a.rs;
+  switch (a.dtype) {
+    case DType::kF16:
+      for (int64_t p = 0; p < k; ++p)
+        dst[p] = f16_to_f32(static_cast<const uint16_t*>(a.data)[base + p * a.cs]);
+      return;
+    case DType::kBF16:
+      for (int64_t p = 0; p < k; ++p)
+        dst[p] = bf16_to_f32(static_cast<const uint16_t*>(a.data)[base + p * a.cs]);
+      return;
+    default:
+      for (int64_t p = 0; p < k; ++p) dst[p] = static_cast<const float*>(a.data)[base + p * a.cs];
+      return;
+  }
+}
+
+void quantize_activations(const GemmArgs& g, DType weight, size_t act_bytes, uint8_t* act) {
+  const bool direct = g.a.dtype == DType::kF32 && g.a.cs == 1;
+  parallel_for(g.m, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, g.k)),
+               [&](int64_t begin, int64_t end) {
+                 std::vector<float> row(direct ? 0 : static_cast<size_t>(g.k));
+                 for (int64_t i = begin; i < end; ++i) {
+                   const float* x = static_cast<const float*>(g.a.data) + i * g.a.rs;
+                   if (!direct) {
+                     load_row_f32(g.a, i, g.k, row.data());
+                     x = row.data();
+                   }
+                   quantize_activation_row(weight, x, g.k,
+                                           act + static_cast<size_t>(i) * act_bytes);
+                 }
+               });
+}
+
+}  // namespace
+
+void linear_qdot(const GemmArgs& g, DType weight, const void* w_data, const QDotKernels& kernels) {
+  const QDotFn dot = kernels.dot[static_cast<int>(weight)];
+  const size_t act_bytes = qdot_act_row_bytes(weight, g.k);
+  const uint64_t row_bytes = dtype_bytes_for(weight, static_cast<uint64_t>(g.k));
+  const int64_t n_blocks = g.k / dtype_info(weight).block_size;
+  const auto* w = static_cast<const uint8_t*>(w_data);
+  thread_local std::vector<uint8_t> act_buf;
+  act_buf.resize(act_bytes * static_cast<size_t>(g.m));
+  uint8_t* act = act_buf.data();
+  quantize_activations(g, weight, act_bytes, act);
+
+  const int64_t tiles = (g.n + kTileCols - 1) / kTileCols;
+  parallel_for(tiles, 1, [&](int64_t t_begin, int64_t t_end) {
+    const int64_t j_end = std::min(g.n, t_end * kTileCols);
+    if (g.m <= kQDotMaxRows) {  // GEMV: each weight row once, against every activation row
+      for (int64_t j = t_begin * kTileCols; j < j_end; ++j)
+        dot(w + static_cast<uint64_t>(j) * row_bytes, act, act_bytes, static_cast<int>(g.m),
+            n_blocks, g.c + j, g.ldc);
+    } else {
+      for (int64_t j0 = t_begin * kTileCols; j0 < j_end; j0 += kTileCols) {
+        const int64_t j1 = std::min(j_end, j0 + kTileCols);
+        for (int64_t i = 0; i < g.m; i += kQDotMaxRows) {
+          const int rows = static_cast<int>(std::min<int64_t>(kQDotMaxRows, g.m - i));
+          for (int64_t j = j0; j < j1; ++j)
+            dot(w + static_cast<uint64_t>(j) * row_bytes, act + static_cast<size_t>(i) * act_bytes,
+                act_bytes, rows, n_blocks, g.c + i * g.ldc + j, g.ldc);
+        }
+      }
+    }
+    if (g.bias != nullptr)
+      for (int64_t i = 0; i < g.m; ++i)
+        for (int64_t j = t_begin * kTileCols; j < j_end; ++j) g.c[i * g.ldc + j] += g.bias[j];
+  });
+}
+
+}  // namespace wick::cpu
