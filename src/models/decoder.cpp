@@ -67,9 +67,10 @@ Tensor Decoder::forward(std::span<const BatchItem> batch, nn::KvCache& cache) co
   Tensor ids = Tensor::from_vector<int32_t>(Shape{N}, b.ids);
   Tensor positions = Tensor::from_vector<int32_t>(Shape{N}, b.positions);
   Tensor x = embed_tokens(ids, positions);
+  const nn::KvBatch kv = cache.prepare(b.slices);
   for (size_t l = 0; l < layers.size(); ++l) {
     const DecoderLayer& layer = layers[l];
-    Tensor h = layer.attn(layer.attn_norm(x), positions, b.max_position, b.slices, cache,
+    Tensor h = layer.attn(layer.attn_norm(x), positions, b.max_position, kv, cache,
                           static_cast<int>(l));
     if (layer.post_attn_norm.defined()) h = layer.post_attn_norm(h);
     x = add(x, h);
@@ -77,7 +78,7 @@ Tensor Decoder::forward(std::span<const BatchItem> batch, nn::KvCache& cache) co
     if (layer.post_ffn_norm.defined()) h = layer.post_ffn_norm(h);
     x = add(x, h);
   }
-  for (const nn::SeqSlice& s : b.slices) cache.commit(s.seq_id, s.length);
+  for (const BatchItem& item : batch) cache.commit(item.seq_id, item.tokens);
   if (static_cast<int64_t>(b.logit_rows.size()) != N) {
     const auto M = static_cast<int64_t>(b.logit_rows.size());
     x = index_select(x, 0, Tensor::from_vector<int32_t>(Shape{M}, b.logit_rows));

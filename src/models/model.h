@@ -27,8 +27,9 @@ class Model {
 
   const ModelConfig& config() const { return config_; }
   // An empty cache shaped for this model; add sequences with add_sequence().
-  nn::KvCache make_cache() const {
-    return nn::KvCache(static_cast<int>(config_.n_layers), config_.n_kv_heads, config_.head_dim);
+  nn::KvCache make_cache(const nn::KvCacheOptions& options = {}) const {
+    return nn::KvCache(static_cast<int>(config_.n_layers), config_.n_kv_heads, config_.head_dim,
+                       options);
   }
   // Logits (M, vocab) f32: per item in order, one row for its last token, or one per token
   // when all_logits. Commits the items' tokens to their sequences in `cache`. Every seq_id must

@@ -1,6 +1,6 @@
-// Attention forward (see attention.h). Composed from ops (matmul, softmax, attention_mask) with
-// broadcasting instead of repeating KV heads: q is viewed as (n_kv, group, n, D) and k as
-// (n_kv, 1, D, T), so GQA costs no copies of the cache.
+// Attention forward (see attention.h): projections, norms and RoPE over the whole batch, then the
+// fused attention op over the paged cache. attend() is the composed reference: broadcasting
+// instead of repeating KV heads (q viewed as (n_kv, group, n, D), k as (n_kv, 1, D, T)).
 #include "nn/attention.h"
 
 #include <vector>
@@ -30,7 +30,7 @@ Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, int64_t past,
 }
 
 Tensor Attention::operator()(const Tensor& x, const Tensor& positions, int64_t max_position,
-                             std::span<const SeqSlice> slices, KvCache& cache, int layer) const {
+                             const KvBatch& batch, KvCache& cache, int layer) const {
   const int64_t N = x.dim(0), D = cfg.head_dim;
   Tensor q = q_proj(x).reshape(Shape{N, cfg.n_heads, D});
   Tensor k = k_proj(x).reshape(Shape{N, cfg.n_kv_heads, D});
@@ -41,15 +41,15 @@ Tensor Attention::operator()(const Tensor& x, const Tensor& positions, int64_t m
     q = rope(q, positions, max_position);
     k = rope(k, positions, max_position);
   }
-  std::vector<Tensor> outs;
-  outs.reserve(slices.size());
-  for (const SeqSlice& s : slices) {
-    auto [keys, values] = cache.append(layer, s.seq_id, k.narrow(0, s.begin, s.length),
-                                       v.narrow(0, s.begin, s.length));
-    outs.push_back(attend(q.narrow(0, s.begin, s.length), keys, values, s.past, cfg));
-  }
-  Tensor attn = outs.size() == 1 ? outs[0] : concat(std::span<const Tensor>(outs), 0);
-  return o_proj(attn);
+  cache.store(layer, batch, k, v);
+  AttentionParams params;
+  params.scale = cfg.scale;
+  params.softcap = cfg.softcap;
+  params.window = cfg.window;
+  params.block_size = cache.block_size();
+  Tensor out =
+      attention(q, cache.keys(layer), cache.values(layer), batch.block_table, batch.seqs, params);
+  return o_proj(out.reshape(Shape{N, cfg.n_heads * D}));
 }
 
 }  // namespace wick::nn

@@ -24,8 +24,10 @@ struct AttentionConfig {
   int64_t window = 0;    // sliding window in tokens (query i sees keys i - window < j <= i); 0: all
 };
 
-// Scaled dot-product attention of one sequence. q: (n, n_heads, D) for positions past..past+n-1;
-// k, v: (T, n_kv_heads, D) for positions 0..T-1 (T = past + n). Returns (n, n_heads * D).
+// Scaled dot-product attention of one sequence composed from plain ops (matmul, mask, softmax):
+// the readable reference the fused attention op is checked against in tests.
+// q: (n, n_heads, D) for positions past..past+n-1; k, v: (T, n_kv_heads, D) for positions
+// 0..T-1 (T = past + n). Returns (n, n_heads * D).
 Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, int64_t past,
               const AttentionConfig& cfg);
 
@@ -35,10 +37,11 @@ struct Attention {
   Norm q_norm, k_norm;  // per-head RMSNorm over D, applied before RoPE; may be undefined
   Rope rope;            // undefined for models with learned positions (GPT-2)
 
-  // x: (N, hidden) f32; positions: (N) i32; slices partition the N rows into sequences.
-  // Appends this layer's keys/values to `cache`; returns (N, hidden_out).
+  // x: (N, hidden) f32; positions: (N) i32; `batch` (from cache.prepare) maps the N rows to
+  // sequences and cache slots. Stores this layer's keys/values in `cache`, attends with the fused
+  // attention op over each sequence's cached keys; returns (N, hidden_out).
   Tensor operator()(const Tensor& x, const Tensor& positions, int64_t max_position,
-                    std::span<const SeqSlice> slices, KvCache& cache, int layer) const;
+                    const KvBatch& batch, KvCache& cache, int layer) const;
 };
 
 }  // namespace wick::nn
