@@ -1,139 +1,334 @@
-// Sampling stages (see sampler.h).
-#include "generate/sampler.h"
-
+// Soft sampling stages (see sampler.h): temperature, dynamic temperature, top-k, top-p, min-p,
+// typical-p, top-n-sigma, epsilon, eta, XTC, softmax and the draw. Stages that need an order
+// sort only as far as they look (a growing sorted prefix), so a 150k vocabulary is never fully
+// sorted by top-k, top-p or XTC.
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
 #include <numeric>
-#include <unordered_set>
+#include <queue>
 
 #include "core/error.h"
+#include "generate/sampler_internal.h"
 
 namespace wick::gen {
 
 Candidates Candidates::from_logits(std::span<const float> logits) {
   Candidates c;
-  c.ids.resize(logits.size());
-  std::iota(c.ids.begin(), c.ids.end(), 0);
-  c.values.assign(logits.begin(), logits.end());
+  c.assign_logits(logits);
   return c;
 }
 
-namespace {
+void Candidates::assign_logits(std::span<const float> logits) {
+  ids.resize(logits.size());
+  std::iota(ids.begin(), ids.end(), 0);
+  values.assign(logits.begin(), logits.end());
+  sorted = probs = false;
+  by_id = true;
+}
 
-void sort_descending(Candidates& c, size_t keep) {
-  keep = std::min(keep, c.size());
-  std::vector<size_t> order(c.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  auto by_value = [&](size_t a, size_t b) {
-    return c.values[a] > c.values[b] || (c.values[a] == c.values[b] && c.ids[a] < c.ids[b]);
+namespace detail {
+
+void sort_range(Candidates& c, size_t from, size_t to) {
+  const size_t n = c.size();
+  to = std::min(to, n);
+  if (from >= to) return;
+  std::vector<std::pair<float, int32_t>> v(n - from);
+  for (size_t i = from; i < n; ++i) v[i - from] = {c.values[i], c.ids[i]};
+  auto cmp = [](const auto& a, const auto& b) {
+    return better(a.first, a.second, b.first, b.second);
   };
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(),
-                    by_value);
-  Candidates out;
-  for (size_t i = 0; i < keep; ++i) {
-    out.ids.push_back(c.ids[order[i]]);
-    out.values.push_back(c.values[order[i]]);
+  std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(to - from), v.end(), cmp);
+  for (size_t i = from; i < n; ++i) {
+    c.values[i] = v[i - from].first;
+    c.ids[i] = v[i - from].second;
   }
-  out.sorted = true;
-  c = std::move(out);
+  c.by_id = false;
+  if (to == n) c.sorted = true;
 }
 
 void truncate(Candidates& c, size_t n) {
+  if (n >= c.size()) return;
   c.ids.resize(n);
   c.values.resize(n);
 }
 
-}  // namespace
-
-void sampler_repetition_penalty(Candidates& c, std::span<const int32_t> history, float penalty) {
-  if (penalty == 1.0f || history.empty()) return;
-  std::unordered_set<int32_t> seen(history.begin(), history.end());
-  for (size_t i = 0; i < c.size(); ++i) {
-    if (!seen.count(c.ids[i])) continue;
-    float& v = c.values[i];
-    v = v > 0 ? v / penalty : v * penalty;
-  }
-  c.sorted = false;
-}
-
-void sampler_temperature(Candidates& c, float temperature) {
-  WICK_CHECK(temperature > 0, ErrorKind::kInvalidArgument, "temperature must be positive, got {}",
-             temperature);
-  for (float& v : c.values) v /= temperature;
-}
-
-void sampler_top_k(Candidates& c, int k) {
-  if (k <= 0 || static_cast<size_t>(k) >= c.size()) {
-    if (!c.sorted) sort_descending(c, c.size());
+void ensure_probs(Candidates& c) {
+  if (!c.probs) {
+    sampler_softmax(c);
     return;
   }
-  sort_descending(c, static_cast<size_t>(k));
-}
-
-void sampler_softmax(Candidates& c) {
-  if (c.ids.empty()) return;
-  const float m = *std::max_element(c.values.begin(), c.values.end());
   double sum = 0;
-  for (float& v : c.values) {
-    v = std::exp(v - m);
-    sum += v;
-  }
+  for (float v : c.values) sum += v;
+  if (sum <= 0) return;
   for (float& v : c.values) v = static_cast<float>(v / sum);
 }
 
-void sampler_top_p(Candidates& c, float p) {
-  if (p >= 1.0f) return;
-  if (!c.sorted) sort_descending(c, c.size());
-  double mass = 0;
-  size_t n = 0;
-  while (n < c.size()) {
-    mass += c.values[n++];
-    if (mass >= p) break;
-  }
-  truncate(c, std::max<size_t>(n, 1));
+void ensure_logits(Candidates& c) {
+  if (!c.probs) return;
+  for (float& v : c.values) v = std::log(v);  // log 0 = -inf: still excluded
+  c.probs = false;
 }
 
-void sampler_min_p(Candidates& c, float min_p) {
-  if (min_p <= 0.0f || c.ids.empty()) return;
-  if (!c.sorted) sort_descending(c, c.size());
-  const float floor = min_p * c.values[0];
-  size_t n = 1;
-  while (n < c.size() && c.values[n] >= floor) ++n;
-  truncate(c, n);
-}
-
-int32_t sampler_argmax(const Candidates& c) {
-  WICK_CHECK(!c.ids.empty(), ErrorKind::kInvalidArgument, "sampler: no candidates");
-  size_t best = 0;
-  for (size_t i = 1; i < c.size(); ++i)
-    if (c.values[i] > c.values[best]) best = i;
-  return c.ids[best];
-}
-
-int32_t sampler_draw(const Candidates& c, Rng& rng) {
+size_t draw_index(const Candidates& c, Rng& rng) {
   WICK_CHECK(!c.ids.empty(), ErrorKind::kInvalidArgument, "sampler: no candidates");
   double total = 0;
   for (float v : c.values) total += v;
   double r = rng.uniform() * total;
   for (size_t i = 0; i < c.size(); ++i) {
     r -= c.values[i];
-    if (r < 0) return c.ids[i];
+    if (r < 0) return i;
   }
-  return c.ids.back();
+  // Rounding left r >= 0: the last candidate with non-zero mass.
+  for (size_t i = c.size(); i-- > 0;)
+    if (c.values[i] > 0) return i;
+  return c.size() - 1;
 }
 
-int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history) {
-  Candidates c = Candidates::from_logits(logits);
-  if (params_.repeat_last_n > 0 && history.size() > static_cast<size_t>(params_.repeat_last_n))
-    history = history.last(static_cast<size_t>(params_.repeat_last_n));
-  sampler_repetition_penalty(c, history, params_.repeat_penalty);
-  if (params_.temperature <= 0.0f) return sampler_argmax(c);
-  sampler_temperature(c, params_.temperature);
-  sampler_top_k(c, params_.top_k);
-  sampler_softmax(c);
-  sampler_top_p(c, params_.top_p);
-  sampler_min_p(c, params_.min_p);
-  return sampler_draw(c, rng_);
+double entropy(const Candidates& c) {  // c: normalised probabilities
+  double h = 0;
+  for (float p : c.values)
+    if (p > 0) h -= p * std::log(static_cast<double>(p));
+  return h;
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+void sampler_temperature(Candidates& c, float temperature) {
+  WICK_CHECK(temperature > 0, ErrorKind::kInvalidArgument, "temperature must be positive, got {}",
+             temperature);
+  ensure_logits(c);
+  for (float& v : c.values) v /= temperature;
+}
+
+void sampler_dynamic_temperature(Candidates& c, float temperature, float range, float exponent) {
+  if (range <= 0) return sampler_temperature(c, temperature);
+  if (c.size() <= 1) return;
+  const double min_t = std::max(0.0f, temperature - range), max_t = temperature + range;
+  Candidates p = c;
+  ensure_probs(p);
+  const double normalized_h = entropy(p) / std::log(static_cast<double>(c.size()));
+  const double t = min_t + (max_t - min_t) * std::pow(normalized_h, static_cast<double>(exponent));
+  if (t > 0) return sampler_temperature(c, static_cast<float>(t));
+  sampler_top_k(c, 1);  // a zero temperature is greedy
+}
+
+void sampler_top_k(Candidates& c, int k) {
+  const size_t n = c.size();
+  if (k <= 0 || static_cast<size_t>(k) >= n) {
+    if (!c.sorted) sort_range(c, 0, n);
+    return;
+  }
+  const size_t kk = static_cast<size_t>(k);
+  if (kk * 16 > n) {
+    sort_range(c, 0, kk);
+    truncate(c, kk);
+    c.sorted = true;
+    return;
+  }
+  // Selection with a heap of the k best so far: one comparison for most of a large vocabulary.
+  using Item = std::pair<float, int32_t>;
+  auto worse_first = [](const Item& a, const Item& b) {
+    return better(a.first, a.second, b.first, b.second);
+  };
+  std::priority_queue<Item, std::vector<Item>, decltype(worse_first)> heap(worse_first);
+  for (size_t i = 0; i < n; ++i) {
+    if (heap.size() < kk) {
+      heap.emplace(c.values[i], c.ids[i]);
+    } else if (better(c.values[i], c.ids[i], heap.top().first, heap.top().second)) {
+      heap.pop();
+      heap.emplace(c.values[i], c.ids[i]);
+    }
+  }
+  c.ids.resize(kk);
+  c.values.resize(kk);
+  for (size_t i = kk; i-- > 0;) {
+    c.values[i] = heap.top().first;
+    c.ids[i] = heap.top().second;
+    heap.pop();
+  }
+  c.sorted = true;
+  c.by_id = false;
+}
+
+void sampler_softmax(Candidates& c) {
+  if (c.ids.empty()) return;
+  if (c.probs) return ensure_probs(c);
+  const float m = *std::max_element(c.values.begin(), c.values.end());
+  if (m == -std::numeric_limits<float>::infinity()) {  // every logit banned: uniform
+    for (float& v : c.values) v = 1.0f / static_cast<float>(c.size());
+    c.probs = true;
+    return;
+  }
+  double sum = 0;
+  for (float& v : c.values) {
+    v = std::exp(v - m);
+    sum += v;
+  }
+  for (float& v : c.values) v = static_cast<float>(v / sum);
+  c.probs = true;
+}
+
+size_t detail::scan_sorted(Candidates& c, const std::function<bool(size_t, float)>& take) {
+  const size_t n = c.size();
+  size_t sorted_n = c.sorted ? n : 0;
+  size_t i = 0;
+  while (i < n) {
+    if (i == sorted_n) {
+      const size_t next = std::min(n, std::max<size_t>(64, 4 * sorted_n));
+      sort_range(c, sorted_n, next);
+      sorted_n = next;
+    }
+    if (!take(i, c.values[i])) break;
+    ++i;
+  }
+  return i;
+}
+
+void sampler_top_p(Candidates& c, float p, size_t min_keep) {
+  if (p >= 1.0f || c.ids.empty()) return;
+  ensure_probs(c);
+  double mass = 0;
+  const size_t n = scan_sorted(c, [&](size_t i, float v) {
+    if (mass >= p && i >= min_keep) return false;
+    mass += v;
+    return true;
+  });
+  truncate(c, std::max<size_t>(n, 1));
+  c.sorted = true;
+}
+
+void sampler_min_p(Candidates& c, float min_p, size_t min_keep) {
+  if (min_p <= 0.0f || c.ids.empty()) return;
+  // On logits: p_i >= min_p * p_max  <=>  l_i >= l_max + log(min_p); no softmax needed.
+  const float top = *std::max_element(c.values.begin(), c.values.end());
+  const float floor = c.probs ? min_p * top : top + std::log(min_p);
+  size_t kept = 0;
+  for (float v : c.values) kept += v >= floor;
+  if (kept < min_keep) {
+    sampler_top_k(c, static_cast<int>(std::min(min_keep, c.size())));
+    return;
+  }
+  size_t w = 0;
+  for (size_t i = 0; i < c.size(); ++i)
+    if (c.values[i] >= floor) {
+      c.ids[w] = c.ids[i];
+      c.values[w++] = c.values[i];
+    }
+  truncate(c, w);
+}
+
+void sampler_typical_p(Candidates& c, float p, size_t min_keep) {
+  if (p >= 1.0f || c.size() <= 1) return;
+  ensure_probs(c);
+  const double h = entropy(c);
+  std::vector<std::pair<double, size_t>> order(c.size());  // (|-log p - H|, index)
+  for (size_t i = 0; i < c.size(); ++i)
+    order[i] = {std::abs(-std::log(static_cast<double>(c.values[i])) - h), i};
+  std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+    return a.first < b.first || (a.first == b.first && c.ids[a.second] < c.ids[b.second]);
+  });
+  Candidates out;
+  double mass = 0;
+  for (const auto& [score, i] : order) {
+    if (mass >= p && out.size() >= min_keep) break;
+    out.ids.push_back(c.ids[i]);
+    out.values.push_back(c.values[i]);
+    mass += c.values[i];
+  }
+  out.probs = true;
+  c = std::move(out);
+}
+
+void sampler_top_n_sigma(Candidates& c, float n) {
+  if (n <= 0 || c.size() <= 1) return;
+  ensure_logits(c);
+  double sum = 0, sq = 0, count = 0;
+  float top = -std::numeric_limits<float>::infinity();
+  for (float v : c.values) {
+    if (!std::isfinite(v)) continue;
+    sum += v;
+    sq += static_cast<double>(v) * v;
+    ++count;
+    top = std::max(top, v);
+  }
+  if (count == 0) return;
+  const double mean = sum / count;
+  const double sd = std::sqrt(std::max(0.0, sq / count - mean * mean));
+  const double floor = top - n * sd;
+  size_t w = 0;
+  for (size_t i = 0; i < c.size(); ++i)
+    if (c.values[i] >= floor) {
+      c.ids[w] = c.ids[i];
+      c.values[w++] = c.values[i];
+    }
+  truncate(c, w);
+}
+
+namespace {
+
+// Drops probabilities below `floor` but keeps the min_keep most likely (HF's warpers).
+void drop_below(Candidates& c, double floor, size_t min_keep) {
+  if (min_keep > 0 && !c.sorted) sort_range(c, 0, min_keep);
+  size_t w = 0;
+  for (size_t i = 0; i < c.size(); ++i)
+    if (i < min_keep || c.values[i] >= floor) {
+      c.ids[w] = c.ids[i];
+      c.values[w++] = c.values[i];
+    }
+  truncate(c, w);
+}
+
+}  // namespace
+
+void sampler_epsilon(Candidates& c, float epsilon, size_t min_keep) {
+  if (epsilon <= 0 || c.ids.empty()) return;
+  ensure_probs(c);
+  drop_below(c, epsilon, min_keep);
+}
+
+void sampler_eta(Candidates& c, float eta, size_t min_keep) {
+  if (eta <= 0 || c.ids.empty()) return;
+  ensure_probs(c);
+  const double floor = std::min<double>(eta, std::sqrt(eta) * std::exp(-entropy(c)));
+  drop_below(c, floor, min_keep);
+}
+
+void sampler_xtc(Candidates& c, float probability, float threshold, size_t min_keep, Rng& rng) {
+  if (probability <= 0 || threshold > 0.5f || c.size() < 2) return;
+  if (rng.uniform() > probability) return;
+  ensure_probs(c);
+  const size_t above = scan_sorted(c, [&](size_t, float v) { return v >= threshold; });
+  if (above < 2 || c.size() - (above - 1) < min_keep) return;
+  c.ids.erase(c.ids.begin(), c.ids.begin() + static_cast<std::ptrdiff_t>(above - 1));
+  c.values.erase(c.values.begin(), c.values.begin() + static_cast<std::ptrdiff_t>(above - 1));
+}
+
+int32_t sampler_argmax(const Candidates& c) {
+  WICK_CHECK(!c.ids.empty(), ErrorKind::kInvalidArgument, "sampler: no candidates");
+  size_t best = 0;
+  float best_v = c.values[0];
+  for (size_t i = 1; i < c.size(); ++i) {
+    const float v = c.values[i];
+    if (v > best_v || (v == best_v && c.ids[i] < c.ids[best])) {
+      best = i;
+      best_v = v;
+    }
+  }
+  return c.ids[best];
+}
+
+int32_t sampler_argmax(std::span<const float> logits) {
+  WICK_CHECK(!logits.empty(), ErrorKind::kInvalidArgument, "sampler: empty logits");
+  // The first maximum: the lowest id among ties.
+  return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+}
+
+int32_t sampler_draw(const Candidates& c, Rng& rng) {
+  return c.ids[draw_index(c, rng)];
 }
 
 }  // namespace wick::gen
