@@ -130,7 +130,17 @@ BENCHMARK_CAPTURE(BM_Linear, bf16, DType::kBF16)
     ->ArgNames({"M", "threads"})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
-// Block-quantized weights (decoded to f32 in cache-sized chunks, then the same SIMD kernels).
+// Block-quantized weights: activations quantized to 8 bits, integer dot products (qdot.h).
+BENCHMARK_CAPTURE(BM_Linear, q4_0, DType::kQ4_0)
+    ->ArgsProduct({{1, 512}, {1, 2}})
+    ->ArgNames({"M", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Linear, q6_k, DType::kQ6_K)
+    ->ArgsProduct({{1, 512}, {1, 2}})
+    ->ArgNames({"M", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Linear, q8_0, DType::kQ8_0)
     ->ArgsProduct({{1, 512}, {1, 2}})
     ->ArgNames({"M", "threads"})

@@ -8,6 +8,7 @@
 
 #include "backends/cpu/matmul_simd.h"
 #include "backends/cpu/qdot.h"
+#include "backends/cpu/qgemm.h"
 #include "core/half.h"
 #include "core/thread_pool.h"
 
@@ -15,6 +16,9 @@ namespace wick::cpu {
 namespace {
 
 constexpr int64_t kTileCols = 16;  // 16 f32 outputs = one 64-byte line per output row
+static_assert(kTileCols == kPanelRows);
+// From this many rows on, unpacking a panel per 16 weight rows pays for itself.
+constexpr int64_t kPanelMinRows = 16;
 
 // Row i of a (K values, any float dtype and column stride) as f32.
 void load_row_f32(const MatView& a, int64_t i, int64_t k, float* dst) {
@@ -51,9 +55,51 @@ void quantize_activations(const GemmArgs& g, DType weight, size_t act_bytes, uin
                });
 }
 
+void add_bias(const GemmArgs& g, int64_t j_begin, int64_t j_end) {
+  if (g.bias == nullptr) return;
+  for (int64_t i = 0; i < g.m; ++i)
+    for (int64_t j = j_begin; j < j_end; ++j) g.c[i * g.ldc + j] += g.bias[j];
+}
+
+// Prefill through panels (qgemm.h): ActQ8 activations for every weight type; each thread unpacks
+// its tiles of kPanelRows weight rows once and runs all activation rows against them.
+void linear_panel(const GemmArgs& g, DType weight, const uint8_t* w, const PanelKernels& pk) {
+  const int64_t n_groups = g.k / 32;
+  const size_t act_bytes = static_cast<size_t>(n_groups) * sizeof(ActQ8);
+  const uint64_t row_bytes = dtype_bytes_for(weight, static_cast<uint64_t>(g.k));
+  thread_local std::vector<uint8_t> act_buf;
+  act_buf.resize(act_bytes * static_cast<size_t>(g.m));
+  quantize_activations(g, DType::kQ4_0, act_bytes, act_buf.data());  // Q4_0's format: ActQ8
+  const uint8_t* act = act_buf.data();
+  const int64_t tiles = (g.n + kPanelRows - 1) / kPanelRows;
+  parallel_for(tiles, 1, [&](int64_t t_begin, int64_t t_end) {
+    thread_local std::vector<uint8_t> codes;
+    thread_local std::vector<float> scale_min;
+    codes.resize(static_cast<size_t>(n_groups) * 512);
+    scale_min.resize(static_cast<size_t>(n_groups) * 2 * kPanelRows);
+    const Panel panel{codes.data(), scale_min.data(), scale_min.data() + n_groups * kPanelRows};
+    for (int64_t t = t_begin; t < t_end; ++t) {
+      const int64_t j0 = t * kPanelRows;
+      const int rows = static_cast<int>(std::min<int64_t>(kPanelRows, g.n - j0));
+      pk.unpack[static_cast<int>(weight)](w + static_cast<uint64_t>(j0) * row_bytes, row_bytes,
+                                          rows, n_groups, panel);
+      for (int64_t i = 0; i < g.m; i += kPanelMaxAct)
+        pk.kernel(panel, n_groups, act + static_cast<size_t>(i) * act_bytes, act_bytes,
+                  static_cast<int>(std::min<int64_t>(kPanelMaxAct, g.m - i)), g.c + i * g.ldc + j0,
+                  g.ldc, rows);
+    }
+    add_bias(g, t_begin * kPanelRows, std::min(g.n, t_end * kPanelRows));
+  });
+}
+
 }  // namespace
 
 void linear_qdot(const GemmArgs& g, DType weight, const void* w_data, const QDotKernels& kernels) {
+  const PanelKernels* panels = best_panel_kernels();
+  if (g.m >= kPanelMinRows && panels != nullptr && panels->unpack[static_cast<int>(weight)]) {
+    linear_panel(g, weight, static_cast<const uint8_t*>(w_data), *panels);
+    return;
+  }
   const QDotFn dot = kernels.dot[static_cast<int>(weight)];
   const size_t act_bytes = qdot_act_row_bytes(weight, g.k);
   const uint64_t row_bytes = dtype_bytes_for(weight, static_cast<uint64_t>(g.k));
@@ -82,9 +128,7 @@ void linear_qdot(const GemmArgs& g, DType weight, const void* w_data, const QDot
         }
       }
     }
-    if (g.bias != nullptr)
-      for (int64_t i = 0; i < g.m; ++i)
-        for (int64_t j = t_begin * kTileCols; j < j_end; ++j) g.c[i * g.ldc + j] += g.bias[j];
+    add_bias(g, t_begin * kTileCols, j_end);
   });
 }
 

@@ -1,0 +1,190 @@
+// AVX-512 VNNI build of the prefill panels (qgemm.h): codes unpacked with 256-bit shuffles (scale
+// and min from qgemm_groups.h, as the reference), and a kernel of up to 8 activation rows x 16
+// weight rows: per group, 8 vpdpbusd per row (16 weight rows x 4 broadcast activation bytes each),
+// then the group's int32 sums scaled into f32 accumulators. Zen 4 runs the 512-bit vpdpbusd as
+// two 256-bit halves, so a zmm per 16 rows costs the same per product as two ymm and saves
+// instructions. Called only after qgemm_ref.cpp has checked the CPU (best_panel_kernels).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "backends/cpu/qgemm.h"
+#include "backends/cpu/qgemm_groups.h"
+
+namespace wick::cpu {
+namespace {
+
+#define WICK_INLINE inline __attribute__((always_inline))
+
+WICK_INLINE __m256i loadu256(const void* p) {
+  return _mm256_loadu_si256(static_cast<const __m256i*>(p));
+}
+
+// Low nibbles of 16 bytes as values 0..15, high nibbles as 16..31.
+WICK_INLINE __m256i nibbles(const uint8_t* qs) {
+  const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0f));
+}
+
+// Byte j = 0x10 where bit j of the little-endian 32-bit qh is set.
+WICK_INLINE __m256i fifth_bits(const uint8_t* qh_bytes) {
+  uint32_t qh;
+  std::memcpy(&qh, qh_bytes, 4);
+  const __m256i bits = _mm256_movm_epi8(static_cast<__mmask32>(qh));
+  return _mm256_and_si256(bits, _mm256_set1_epi8(0x10));
+}
+
+// kIQ4Values + 128 as unsigned bytes, in both 128-bit lanes.
+WICK_INLINE __m256i iq4_unsigned_table() {
+  const __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i*>(quant::kIQ4Values));
+  return _mm256_broadcastsi128_si256(_mm_xor_si128(t, _mm_set1_epi8(static_cast<char>(0x80))));
+}
+
+template <DType T>
+WICK_INLINE __m256i codes_simd(const void* row, int64_t g) {
+  using namespace quant;
+  if constexpr (T == DType::kQ4_0) {
+    return nibbles(static_cast<const BlockQ4_0*>(row)[g].qs);
+  } else if constexpr (T == DType::kQ4_1) {
+    return nibbles(static_cast<const BlockQ4_1*>(row)[g].qs);
+  } else if constexpr (T == DType::kQ5_0) {
+    const BlockQ5_0& b = static_cast<const BlockQ5_0*>(row)[g];
+    return _mm256_or_si256(nibbles(b.qs), fifth_bits(b.qh));
+  } else if constexpr (T == DType::kQ5_1) {
+    const BlockQ5_1& b = static_cast<const BlockQ5_1*>(row)[g];
+    return _mm256_or_si256(nibbles(b.qs), fifth_bits(b.qh));
+  } else if constexpr (T == DType::kQ8_0) {
+    return _mm256_xor_si256(loadu256(static_cast<const BlockQ8_0*>(row)[g].qs),
+                            _mm256_set1_epi8(static_cast<char>(0x80)));
+  } else if constexpr (T == DType::kIQ4_NL) {
+    return _mm256_shuffle_epi8(iq4_unsigned_table(),
+                               nibbles(static_cast<const BlockIQ4_NL*>(row)[g].qs));
+  } else if constexpr (T == DType::kQ4_K || T == DType::kQ5_K) {
+    using B = std::conditional_t<T == DType::kQ4_K, BlockQ4_K, BlockQ5_K>;
+    const B& b = static_cast<const B*>(row)[g / 8];
+    const int sub = static_cast<int>(g % 8);
+    __m256i raw = loadu256(b.qs + 32 * (sub / 2));
+    if (sub % 2 == 1) raw = _mm256_srli_epi16(raw, 4);
+    __m256i c = _mm256_and_si256(raw, _mm256_set1_epi8(0x0f));
+    if constexpr (T == DType::kQ5_K) {
+      const __m256i bit = _mm256_set1_epi8(static_cast<char>(1 << sub));
+      const __mmask32 set = _mm256_test_epi8_mask(loadu256(b.qh), bit);
+      c = _mm256_or_si256(c, _mm256_maskz_mov_epi8(set, _mm256_set1_epi8(0x10)));
+    }
+    return c;
+  } else {
+    static_assert(T == DType::kIQ4_XS);
+    return _mm256_shuffle_epi8(
+        iq4_unsigned_table(),
+        nibbles(static_cast<const BlockIQ4_XS*>(row)[g / 8].qs + 16 * (g % 8)));
+  }
+}
+
+template <DType T>
+void unpack_avx512(const uint8_t* w, uint64_t row_bytes, int rows, int64_t n_groups,
+                   const Panel& p) {
+  alignas(32) uint32_t c[8];
+  for (int64_t g = 0; g < n_groups; ++g) {
+    uint32_t* dst = reinterpret_cast<uint32_t*>(p.codes + g * 512);
+    for (int r = 0; r < kPanelRows; ++r) {
+      float scale = 0.0f, min = 0.0f;
+      if (r < rows) {
+        const uint8_t* row = w + static_cast<uint64_t>(r) * row_bytes;
+        _mm256_store_si256(reinterpret_cast<__m256i*>(c), codes_simd<T>(row, g));
+        group_params<T>(row, g, &scale, &min);
+      } else {
+        std::memset(c, 0, sizeof(c));
+      }
+      for (int q = 0; q < 8; ++q) dst[q * kPanelRows + r] = c[q];
+      p.scale[g * kPanelRows + r] = scale;
+      p.min[g * kPanelRows + r] = min;
+    }
+  }
+}
+
+template <int MR>
+void kernel_mr(const Panel& p, int64_t n_groups, const uint8_t* act, size_t stride, float* out,
+               int64_t ldc, int n_cols) {
+  const ActQ8* a[MR];
+  __m512 acc[MR];
+  for (int r = 0; r < MR; ++r) {
+    a[r] = reinterpret_cast<const ActQ8*>(act + r * stride);
+    acc[r] = _mm512_setzero_ps();
+  }
+  for (int64_t g = 0; g < n_groups; ++g) {
+    __m512i isum[MR];
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) isum[r] = _mm512_setzero_si512();
+    const uint8_t* c = p.codes + g * 512;
+#pragma GCC unroll 8
+    for (int q = 0; q < 8; ++q) {
+      const __m512i wv = _mm512_loadu_si512(c + q * 64);
+#pragma GCC unroll 8
+      for (int r = 0; r < MR; ++r) {
+        int32_t a4;
+        std::memcpy(&a4, a[r][g].qs + 4 * q, 4);
+        isum[r] = _mm512_dpbusd_epi32(isum[r], wv, _mm512_set1_epi32(a4));
+      }
+    }
+    const __m512 sc = _mm512_loadu_ps(p.scale + g * kPanelRows);
+    const __m512 mn = _mm512_loadu_ps(p.min + g * kPanelRows);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      const __m512 s = _mm512_mul_ps(sc, _mm512_set1_ps(a[r][g].d));
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]), s, acc[r]);
+      acc[r] = _mm512_fmadd_ps(mn, _mm512_set1_ps(a[r][g].s), acc[r]);
+    }
+  }
+  const __mmask16 mask = static_cast<__mmask16>((1u << n_cols) - 1u);
+  for (int r = 0; r < MR; ++r) _mm512_mask_storeu_ps(out + r * ldc, mask, acc[r]);
+}
+
+void kernel_avx512(const Panel& p, int64_t n_groups, const void* act, size_t stride, int n_act,
+                   float* out, int64_t ldc, int n_cols) {
+  const auto* a = static_cast<const uint8_t*>(act);
+  switch (n_act) {
+    case 1:
+      return kernel_mr<1>(p, n_groups, a, stride, out, ldc, n_cols);
+    case 2:
+      return kernel_mr<2>(p, n_groups, a, stride, out, ldc, n_cols);
+    case 3:
+      return kernel_mr<3>(p, n_groups, a, stride, out, ldc, n_cols);
+    case 4:
+      return kernel_mr<4>(p, n_groups, a, stride, out, ldc, n_cols);
+    case 5:
+      return kernel_mr<5>(p, n_groups, a, stride, out, ldc, n_cols);
+    case 6:
+      return kernel_mr<6>(p, n_groups, a, stride, out, ldc, n_cols);
+    case 7:
+      return kernel_mr<7>(p, n_groups, a, stride, out, ldc, n_cols);
+    default:
+      return kernel_mr<8>(p, n_groups, a, stride, out, ldc, n_cols);
+  }
+}
+
+PanelKernels make_kernels() {
+  PanelKernels k{"avx512-vnni", {}, &kernel_avx512};
+  k.unpack[static_cast<int>(DType::kQ4_0)] = &unpack_avx512<DType::kQ4_0>;
+  k.unpack[static_cast<int>(DType::kQ4_1)] = &unpack_avx512<DType::kQ4_1>;
+  k.unpack[static_cast<int>(DType::kQ5_0)] = &unpack_avx512<DType::kQ5_0>;
+  k.unpack[static_cast<int>(DType::kQ5_1)] = &unpack_avx512<DType::kQ5_1>;
+  k.unpack[static_cast<int>(DType::kQ8_0)] = &unpack_avx512<DType::kQ8_0>;
+  k.unpack[static_cast<int>(DType::kIQ4_NL)] = &unpack_avx512<DType::kIQ4_NL>;
+  k.unpack[static_cast<int>(DType::kQ4_K)] = &unpack_avx512<DType::kQ4_K>;
+  k.unpack[static_cast<int>(DType::kQ5_K)] = &unpack_avx512<DType::kQ5_K>;
+  k.unpack[static_cast<int>(DType::kIQ4_XS)] = &unpack_avx512<DType::kIQ4_XS>;
+  return k;
+}
+
+#undef WICK_INLINE
+
+}  // namespace
+
+namespace avx512 {
+const PanelKernels kPanelKernels = make_kernels();
+}  // namespace avx512
+
+}  // namespace wick::cpu

@@ -1,0 +1,82 @@
+// Scalar reference of the prefill panels (qgemm.h): unpacking with qgemm_groups.h and the kernel
+// as plain loops. Per output it does exactly the float operations of the SIMD kernel, in the same
+// order (fma of the group's integer sum, then fma of its min term), so the two agree bit for bit.
+#include <cmath>
+#include <cstring>
+
+#include "backends/cpu/qgemm.h"
+#include "backends/cpu/qgemm_groups.h"
+#include "core/cpu_features.h"
+
+namespace wick::cpu {
+namespace {
+
+template <DType T>
+void unpack_scalar(const uint8_t* w, uint64_t row_bytes, int rows, int64_t n_groups,
+                   const Panel& p) {
+  uint8_t c[32];
+  for (int64_t g = 0; g < n_groups; ++g)
+    for (int r = 0; r < kPanelRows; ++r) {
+      float scale = 0.0f, min = 0.0f;
+      if (r < rows) {
+        group_codes<T>(w + static_cast<uint64_t>(r) * row_bytes, g, c);
+        group_params<T>(w + static_cast<uint64_t>(r) * row_bytes, g, &scale, &min);
+      } else {
+        std::memset(c, 0, sizeof(c));
+      }
+      for (int q = 0; q < 8; ++q) std::memcpy(p.codes + (g * 8 + q) * 64 + r * 4, c + 4 * q, 4);
+      p.scale[g * kPanelRows + r] = scale;
+      p.min[g * kPanelRows + r] = min;
+    }
+}
+
+void kernel_scalar(const Panel& p, int64_t n_groups, const void* act, size_t act_stride, int n_act,
+                   float* out, int64_t ldc, int n_cols) {
+  for (int r = 0; r < n_act; ++r) {
+    const auto* a =
+        reinterpret_cast<const ActQ8*>(static_cast<const uint8_t*>(act) + r * act_stride);
+    for (int j = 0; j < n_cols; ++j) {
+      float acc = 0.0f;
+      for (int64_t g = 0; g < n_groups; ++g) {
+        int32_t isum = 0;
+        for (int l = 0; l < 32; ++l)
+          isum += p.codes[(g * 8 + l / 4) * 64 + j * 4 + l % 4] * a[g].qs[l];
+        acc = std::fma(static_cast<float>(isum), p.scale[g * kPanelRows + j] * a[g].d, acc);
+        acc = std::fma(p.min[g * kPanelRows + j], a[g].s, acc);
+      }
+      out[r * ldc + j] = acc;
+    }
+  }
+}
+
+PanelKernels make_scalar() {
+  PanelKernels k{"scalar", {}, &kernel_scalar};
+  k.unpack[static_cast<int>(DType::kQ4_0)] = &unpack_scalar<DType::kQ4_0>;
+  k.unpack[static_cast<int>(DType::kQ4_1)] = &unpack_scalar<DType::kQ4_1>;
+  k.unpack[static_cast<int>(DType::kQ5_0)] = &unpack_scalar<DType::kQ5_0>;
+  k.unpack[static_cast<int>(DType::kQ5_1)] = &unpack_scalar<DType::kQ5_1>;
+  k.unpack[static_cast<int>(DType::kQ8_0)] = &unpack_scalar<DType::kQ8_0>;
+  k.unpack[static_cast<int>(DType::kIQ4_NL)] = &unpack_scalar<DType::kIQ4_NL>;
+  k.unpack[static_cast<int>(DType::kQ4_K)] = &unpack_scalar<DType::kQ4_K>;
+  k.unpack[static_cast<int>(DType::kQ5_K)] = &unpack_scalar<DType::kQ5_K>;
+  k.unpack[static_cast<int>(DType::kIQ4_XS)] = &unpack_scalar<DType::kIQ4_XS>;
+  return k;
+}
+
+}  // namespace
+
+const PanelKernels kPanelScalar = make_scalar();
+
+const PanelKernels* best_panel_kernels() {
+  static const PanelKernels* const best = [] {
+    const CpuFeatures& f = cpu_features();
+    return f.has_avx512_set() && f.avx512vnni ? &avx512::kPanelKernels : nullptr;
+  }();
+  return best;
+}
+
+void quantize_act_q8_row(const float* x, int64_t k, ActQ8* out) {
+  quantize_activation_row(DType::kQ4_0, x, k, out);
+}
+
+}  // namespace wick::cpu

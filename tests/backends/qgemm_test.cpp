@@ -1,0 +1,131 @@
+// Prefill panels (backends/cpu/qgemm.h): the AVX-512 VNNI unpacker gives the scalar unpacker's
+// bytes exactly, its kernel the scalar kernel's floats bit for bit (same operations per output),
+// and the scalar panel GEMM matches dequantize + double within the bound of 8-bit activations;
+// every panel type, partial tiles (rows < 16, n_cols < 16) and 1..8 activation rows.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "backends/cpu/qgemm.h"
+#include "core/quant/quant.h"
+
+namespace wick {
+namespace {
+
+using cpu::kPanelRows;
+using cpu::Panel;
+using cpu::PanelKernels;
+
+std::vector<float> random_floats(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+struct PanelBuf {
+  std::vector<uint8_t> codes;
+  std::vector<float> scale, min;
+  explicit PanelBuf(int64_t groups)
+      : codes(static_cast<size_t>(groups * 512), 0xAB),
+        scale(static_cast<size_t>(groups * kPanelRows), NAN),
+        min(static_cast<size_t>(groups * kPanelRows), NAN) {}
+  Panel panel() { return {codes.data(), scale.data(), min.data()}; }
+};
+
+std::vector<DType> panel_dtypes() {
+  std::vector<DType> out;
+  for (int i = 0; i < kDTypeCount; ++i)
+    if (cpu::kPanelScalar.unpack[i] != nullptr) out.push_back(static_cast<DType>(i));
+  return out;
+}
+
+TEST(QGemmPanels, CoverTheThirtyTwoValueGroupTypes) {
+  const std::vector<DType> want = {DType::kQ4_0, DType::kQ4_1,   DType::kQ5_0,
+                                   DType::kQ5_1, DType::kQ8_0,   DType::kQ4_K,
+                                   DType::kQ5_K, DType::kIQ4_NL, DType::kIQ4_XS};
+  for (DType dt : want) EXPECT_NE(cpu::kPanelScalar.unpack[static_cast<int>(dt)], nullptr);
+  EXPECT_EQ(panel_dtypes().size(), want.size());
+}
+
+TEST(QGemmPanels, ScalarPanelMatchesDequantizedDouble) {
+  for (DType dt : panel_dtypes()) {
+    const int64_t k = dtype_info(dt).block_size == 256 ? 512 : 96, groups = k / 32;
+    const int rows = 11, m = 5;
+    const uint64_t row_bytes = dtype_bytes_for(dt, static_cast<uint64_t>(k));
+    const auto wv = random_floats(static_cast<size_t>(rows * k), 1);
+    std::vector<uint8_t> w(row_bytes * rows);
+    std::vector<float> deq(static_cast<size_t>(rows * k));
+    for (int r = 0; r < rows; ++r) {
+      quantize_row(dt, wv.data() + r * k, w.data() + r * row_bytes, k);
+      dequantize_row_reference(dt, w.data() + r * row_bytes, deq.data() + r * k, k);
+    }
+    const auto x = random_floats(static_cast<size_t>(m * k), 2);
+    std::vector<cpu::ActQ8> act(static_cast<size_t>(m * groups));
+    for (int i = 0; i < m; ++i) cpu::quantize_act_q8_row(x.data() + i * k, k, &act[i * groups]);
+    PanelBuf buf(groups);
+    cpu::kPanelScalar.unpack[static_cast<int>(dt)](w.data(), row_bytes, rows, groups, buf.panel());
+    std::vector<float> out(static_cast<size_t>(m * kPanelRows), NAN);
+    cpu::kPanelScalar.kernel(buf.panel(), groups, act.data(), groups * sizeof(cpu::ActQ8), m,
+                             out.data(), kPanelRows, rows);
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < rows; ++j) {
+        double want = 0, bound = 0;
+        for (int64_t g = 0; g < groups; ++g) {
+          double amax = 0, wsum = 0;
+          for (int64_t p = 32 * g; p < 32 * g + 32; ++p) {
+            want += static_cast<double>(deq[j * k + p]) * x[i * k + p];
+            amax = std::max(amax, std::fabs(static_cast<double>(x[i * k + p])));
+            wsum += std::fabs(deq[j * k + p]);
+          }
+          bound += amax / 254.0 * wsum;
+        }
+        EXPECT_NEAR(out[i * kPanelRows + j], want, 1.01 * bound + 1e-4)
+            << dtype_name(dt) << " " << i << "," << j;
+      }
+    for (int i = 0; i < m; ++i)  // columns past n_cols untouched
+      for (int j = rows; j < kPanelRows; ++j) EXPECT_TRUE(std::isnan(out[i * kPanelRows + j]));
+  }
+}
+
+TEST(QGemmPanels, Avx512MatchesScalarBitForBit) {
+  const PanelKernels* simd = cpu::best_panel_kernels();
+  if (simd == nullptr) GTEST_SKIP() << "CPU lacks AVX-512 VNNI";
+  for (DType dt : panel_dtypes()) {
+    const int64_t k = dtype_info(dt).block_size == 256 ? 768 : 224, groups = k / 32;
+    const uint64_t row_bytes = dtype_bytes_for(dt, static_cast<uint64_t>(k));
+    for (int rows : {16, 13, 1}) {
+      const auto wv = random_floats(static_cast<size_t>(rows * k), 3 + rows);
+      std::vector<uint8_t> w(row_bytes * rows);
+      for (int r = 0; r < rows; ++r)
+        quantize_row(dt, wv.data() + r * k, w.data() + r * row_bytes, k);
+      PanelBuf ref(groups), got(groups);
+      cpu::kPanelScalar.unpack[static_cast<int>(dt)](w.data(), row_bytes, rows, groups,
+                                                     ref.panel());
+      simd->unpack[static_cast<int>(dt)](w.data(), row_bytes, rows, groups, got.panel());
+      ASSERT_EQ(got.codes, ref.codes) << dtype_name(dt) << " rows " << rows;
+      ASSERT_EQ(0, std::memcmp(got.scale.data(), ref.scale.data(), got.scale.size() * 4));
+      ASSERT_EQ(0, std::memcmp(got.min.data(), ref.min.data(), got.min.size() * 4));
+      const int m = 8;
+      const auto x = random_floats(static_cast<size_t>(m * k), 4);
+      std::vector<cpu::ActQ8> act(static_cast<size_t>(m * groups));
+      for (int i = 0; i < m; ++i) cpu::quantize_act_q8_row(x.data() + i * k, k, &act[i * groups]);
+      for (int n_act = 1; n_act <= cpu::kPanelMaxAct; ++n_act) {
+        std::vector<float> a(static_cast<size_t>(m * 17), NAN), b(a.size(), NAN);
+        cpu::kPanelScalar.kernel(ref.panel(), groups, act.data(), groups * sizeof(cpu::ActQ8),
+                                 n_act, a.data(), 17, rows);
+        simd->kernel(got.panel(), groups, act.data(), groups * sizeof(cpu::ActQ8), n_act, b.data(),
+                     17, rows);
+        ASSERT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * 4))
+            << dtype_name(dt) << " rows " << rows << " n_act " << n_act;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace wick
