@@ -1,7 +1,8 @@
-// Prefill panels (backends/cpu/qgemm.h): the AVX-512 VNNI unpacker gives the scalar unpacker's
-// bytes exactly, its kernel the scalar kernel's floats bit for bit (same operations per output),
-// and the scalar panel GEMM matches dequantize + double within the bound of 8-bit activations;
-// every panel type, partial tiles (rows < 16, n_cols < 16) and 1..8 activation rows.
+// Prefill panels (backends/cpu/qgemm.h), 32- and 16-value groups: the AVX-512 VNNI unpacker gives
+// the scalar unpacker's bytes exactly, its kernel the scalar kernel's floats bit for bit (same
+// operations per output), and the scalar panel GEMM matches dequantize + double within the bound of
+// 8-bit activations; every panel type, partial tiles (rows < 16, n_cols < 16) and 1..8 activation
+// rows.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -30,11 +31,13 @@ std::vector<float> random_floats(size_t n, uint32_t seed) {
 struct PanelBuf {
   std::vector<uint8_t> codes;
   std::vector<float> scale, min;
-  explicit PanelBuf(int64_t groups)
-      : codes(static_cast<size_t>(groups * 512), 0xAB),
-        scale(static_cast<size_t>(groups * kPanelRows), NAN),
-        min(static_cast<size_t>(groups * kPanelRows), NAN) {}
-  Panel panel() { return {codes.data(), scale.data(), min.data()}; }
+  std::vector<int32_t> wsum;
+  explicit PanelBuf(int64_t k)
+      : codes(static_cast<size_t>(k * kPanelRows), 0xAB),
+        scale(static_cast<size_t>(k / 16 * kPanelRows), NAN),
+        min(static_cast<size_t>(k / 16 * kPanelRows), NAN),
+        wsum(static_cast<size_t>(k / 16 * kPanelRows), -1) {}
+  Panel panel() { return {codes.data(), scale.data(), min.data(), wsum.data()}; }
 };
 
 std::vector<DType> panel_dtypes() {
@@ -44,17 +47,26 @@ std::vector<DType> panel_dtypes() {
   return out;
 }
 
-TEST(QGemmPanels, CoverTheThirtyTwoValueGroupTypes) {
-  const std::vector<DType> want = {DType::kQ4_0, DType::kQ4_1,   DType::kQ5_0,
-                                   DType::kQ5_1, DType::kQ8_0,   DType::kQ4_K,
-                                   DType::kQ5_K, DType::kIQ4_NL, DType::kIQ4_XS};
+// Every block type but Q2_K (16-value groups with a min: the row-dot GEMM serves it).
+TEST(QGemmPanels, CoverEveryTypeButQ2K) {
+  const std::vector<DType> want = {DType::kQ4_0,   DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
+                                   DType::kQ8_0,   DType::kQ4_K, DType::kQ5_K, DType::kIQ4_NL,
+                                   DType::kIQ4_XS, DType::kQ6_K, DType::kQ3_K};
   for (DType dt : want) EXPECT_NE(cpu::kPanelScalar.unpack[static_cast<int>(dt)], nullptr);
   EXPECT_EQ(panel_dtypes().size(), want.size());
+  EXPECT_EQ(cpu::panel_group_values(DType::kQ6_K), 16);
+  EXPECT_EQ(cpu::panel_group_values(DType::kQ4_K), 32);
+  EXPECT_EQ(cpu::panel_group_values(DType::kQ2_K), 0);
+}
+
+cpu::PanelKernelFn kernel_for(const PanelKernels& k, DType dt) {
+  return cpu::panel_group_values(dt) == 16 ? k.kernel16 : k.kernel;
 }
 
 TEST(QGemmPanels, ScalarPanelMatchesDequantizedDouble) {
   for (DType dt : panel_dtypes()) {
     const int64_t k = dtype_info(dt).block_size == 256 ? 512 : 96, groups = k / 32;
+    const int64_t panel_groups = k / cpu::panel_group_values(dt);
     const int rows = 11, m = 5;
     const uint64_t row_bytes = dtype_bytes_for(dt, static_cast<uint64_t>(k));
     const auto wv = random_floats(static_cast<size_t>(rows * k), 1);
@@ -67,11 +79,12 @@ TEST(QGemmPanels, ScalarPanelMatchesDequantizedDouble) {
     const auto x = random_floats(static_cast<size_t>(m * k), 2);
     std::vector<cpu::ActQ8> act(static_cast<size_t>(m * groups));
     for (int i = 0; i < m; ++i) cpu::quantize_act_q8_row(x.data() + i * k, k, &act[i * groups]);
-    PanelBuf buf(groups);
-    cpu::kPanelScalar.unpack[static_cast<int>(dt)](w.data(), row_bytes, rows, groups, buf.panel());
+    PanelBuf buf(k);
+    cpu::kPanelScalar.unpack[static_cast<int>(dt)](w.data(), row_bytes, rows, panel_groups,
+                                                   buf.panel());
     std::vector<float> out(static_cast<size_t>(m * kPanelRows), NAN);
-    cpu::kPanelScalar.kernel(buf.panel(), groups, act.data(), groups * sizeof(cpu::ActQ8), m,
-                             out.data(), kPanelRows, rows);
+    kernel_for(cpu::kPanelScalar, dt)(buf.panel(), panel_groups, act.data(),
+                                      groups * sizeof(cpu::ActQ8), m, out.data(), kPanelRows, rows);
     for (int i = 0; i < m; ++i)
       for (int j = 0; j < rows; ++j) {
         double want = 0, bound = 0;
@@ -97,29 +110,31 @@ TEST(QGemmPanels, Avx512MatchesScalarBitForBit) {
   if (simd == nullptr) GTEST_SKIP() << "CPU lacks AVX-512 VNNI";
   for (DType dt : panel_dtypes()) {
     const int64_t k = dtype_info(dt).block_size == 256 ? 768 : 224, groups = k / 32;
+    const int64_t panel_groups = k / cpu::panel_group_values(dt);
     const uint64_t row_bytes = dtype_bytes_for(dt, static_cast<uint64_t>(k));
     for (int rows : {16, 13, 1}) {
       const auto wv = random_floats(static_cast<size_t>(rows * k), 3 + rows);
       std::vector<uint8_t> w(row_bytes * rows);
       for (int r = 0; r < rows; ++r)
         quantize_row(dt, wv.data() + r * k, w.data() + r * row_bytes, k);
-      PanelBuf ref(groups), got(groups);
-      cpu::kPanelScalar.unpack[static_cast<int>(dt)](w.data(), row_bytes, rows, groups,
+      PanelBuf ref(k), got(k);
+      cpu::kPanelScalar.unpack[static_cast<int>(dt)](w.data(), row_bytes, rows, panel_groups,
                                                      ref.panel());
-      simd->unpack[static_cast<int>(dt)](w.data(), row_bytes, rows, groups, got.panel());
+      simd->unpack[static_cast<int>(dt)](w.data(), row_bytes, rows, panel_groups, got.panel());
       ASSERT_EQ(got.codes, ref.codes) << dtype_name(dt) << " rows " << rows;
       ASSERT_EQ(0, std::memcmp(got.scale.data(), ref.scale.data(), got.scale.size() * 4));
       ASSERT_EQ(0, std::memcmp(got.min.data(), ref.min.data(), got.min.size() * 4));
+      ASSERT_EQ(got.wsum, ref.wsum);
       const int m = 8;
       const auto x = random_floats(static_cast<size_t>(m * k), 4);
       std::vector<cpu::ActQ8> act(static_cast<size_t>(m * groups));
       for (int i = 0; i < m; ++i) cpu::quantize_act_q8_row(x.data() + i * k, k, &act[i * groups]);
       for (int n_act = 1; n_act <= cpu::kPanelMaxAct; ++n_act) {
         std::vector<float> a(static_cast<size_t>(m * 17), NAN), b(a.size(), NAN);
-        cpu::kPanelScalar.kernel(ref.panel(), groups, act.data(), groups * sizeof(cpu::ActQ8),
-                                 n_act, a.data(), 17, rows);
-        simd->kernel(got.panel(), groups, act.data(), groups * sizeof(cpu::ActQ8), n_act, b.data(),
-                     17, rows);
+        kernel_for(cpu::kPanelScalar, dt)(ref.panel(), panel_groups, act.data(),
+                                          groups * sizeof(cpu::ActQ8), n_act, a.data(), 17, rows);
+        kernel_for(*simd, dt)(got.panel(), panel_groups, act.data(), groups * sizeof(cpu::ActQ8),
+                              n_act, b.data(), 17, rows);
         ASSERT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * 4))
             << dtype_name(dt) << " rows " << rows << " n_act " << n_act;
       }

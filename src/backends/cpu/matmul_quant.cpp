@@ -64,8 +64,10 @@ void add_bias(const GemmArgs& g, int64_t j_begin, int64_t j_end) {
 // Prefill through panels (qgemm.h): ActQ8 activations for every weight type; each thread unpacks
 // its tiles of kPanelRows weight rows once and runs all activation rows against them.
 void linear_panel(const GemmArgs& g, DType weight, const uint8_t* w, const PanelKernels& pk) {
-  const int64_t n_groups = g.k / 32;
-  const size_t act_bytes = static_cast<size_t>(n_groups) * sizeof(ActQ8);
+  const int group_values = panel_group_values(weight);
+  const int64_t n_groups = g.k / group_values;
+  const PanelKernelFn kernel = group_values == 16 ? pk.kernel16 : pk.kernel;
+  const size_t act_bytes = static_cast<size_t>(g.k / 32) * sizeof(ActQ8);
   const uint64_t row_bytes = dtype_bytes_for(weight, static_cast<uint64_t>(g.k));
   thread_local std::vector<uint8_t> act_buf;
   act_buf.resize(act_bytes * static_cast<size_t>(g.m));
@@ -75,18 +77,21 @@ void linear_panel(const GemmArgs& g, DType weight, const uint8_t* w, const Panel
   parallel_for(tiles, 1, [&](int64_t t_begin, int64_t t_end) {
     thread_local std::vector<uint8_t> codes;
     thread_local std::vector<float> scale_min;
-    codes.resize(static_cast<size_t>(n_groups) * 512);
+    thread_local std::vector<int32_t> wsum;
+    codes.resize(static_cast<size_t>(g.k) * kPanelRows);
     scale_min.resize(static_cast<size_t>(n_groups) * 2 * kPanelRows);
-    const Panel panel{codes.data(), scale_min.data(), scale_min.data() + n_groups * kPanelRows};
+    wsum.resize(static_cast<size_t>(n_groups) * kPanelRows);
+    const Panel panel{codes.data(), scale_min.data(), scale_min.data() + n_groups * kPanelRows,
+                      wsum.data()};
     for (int64_t t = t_begin; t < t_end; ++t) {
       const int64_t j0 = t * kPanelRows;
       const int rows = static_cast<int>(std::min<int64_t>(kPanelRows, g.n - j0));
       pk.unpack[static_cast<int>(weight)](w + static_cast<uint64_t>(j0) * row_bytes, row_bytes,
                                           rows, n_groups, panel);
       for (int64_t i = 0; i < g.m; i += kPanelMaxAct)
-        pk.kernel(panel, n_groups, act + static_cast<size_t>(i) * act_bytes, act_bytes,
-                  static_cast<int>(std::min<int64_t>(kPanelMaxAct, g.m - i)), g.c + i * g.ldc + j0,
-                  g.ldc, rows);
+        kernel(panel, n_groups, act + static_cast<size_t>(i) * act_bytes, act_bytes,
+               static_cast<int>(std::min<int64_t>(kPanelMaxAct, g.m - i)), g.c + i * g.ldc + j0,
+               g.ldc, rows);
     }
     add_bias(g, t_begin * kPanelRows, std::min(g.n, t_end * kPanelRows));
   });

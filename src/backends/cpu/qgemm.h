@@ -1,9 +1,11 @@
-// Prefill GEMM for quantized weights whose groups are 32 values (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
-// IQ4_NL, Q4_K, Q5_K, IQ4_XS): a tile of kPanelRows weight rows is unpacked once into unsigned
-// byte codes with one f32 scale and min per 32-value group (w = scale * code + min), the codes
-// interleaved so one vpdpbusd multiplies 16 weight rows by 4 broadcast activation bytes. Every
-// activation row (ActQ8, one block per group) then runs against the tile in registers.
-// qgemm_ref.cpp: scalar unpack + kernel (the spec); qgemm_avx512.cpp: AVX-512 VNNI.
+// Prefill GEMM for quantized weights: a tile of kPanelRows weight rows is unpacked once and every
+// activation row (ActQ8) runs against it in registers. Two panel kinds:
+//  - 32-value groups (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, Q4_K, Q5_K, IQ4_XS): unsigned byte
+//    codes with an f32 scale and min per group (w = scale * code + min); vpdpbusd multiplies 16
+//    weight rows' codes by 4 broadcast activation bytes; the min term uses ActQ8::s.
+//  - 16-value groups without a min (Q6_K, Q3_K): signed codes (w = scale * code) against
+//    activations made unsigned (a + 128), minus 128 * sum(codes) per group, exact in int32.
+// qgemm_ref.cpp: scalar unpack + kernels (the spec); qgemm_avx512.cpp: AVX-512 VNNI.
 #pragma once
 
 #include <cstddef>
@@ -17,12 +19,14 @@ namespace wick::cpu {
 inline constexpr int kPanelRows = 16;
 inline constexpr int kPanelMaxAct = 8;  // activation rows per kernel call
 
-// One tile over n_groups groups of 32: codes[(g * 8 + q) * 64 + row * 4 + i] is code 4q + i of
-// group g for weight row `row`; scale/min[g * kPanelRows + row]. Rows past the tile are zero.
+// One tile over n_groups groups of G (32 or 16) values: codes[(g * G / 4 + q) * 64 + row * 4 + i]
+// is code 4q + i of group g for weight row `row`; scale/min/wsum[g * kPanelRows + row] (min for
+// G = 32, wsum = 128 * sum of the signed codes for G = 16). Rows past the tile are zero.
 struct Panel {
   uint8_t* codes;
   float* scale;
   float* min;
+  int32_t* wsum;
 };
 
 // Unpacks weight rows [0, rows) (rows <= kPanelRows, row_bytes apart) of n_groups groups each.
@@ -36,8 +40,12 @@ using PanelKernelFn = void (*)(const Panel& panel, int64_t n_groups, const void*
 struct PanelKernels {
   const char* name;
   PanelUnpackFn unpack[kDTypeCount];  // null: no panel path for that dtype
-  PanelKernelFn kernel;
+  PanelKernelFn kernel;               // 32-value groups
+  PanelKernelFn kernel16;             // 16-value groups (n_groups counts groups of 16)
 };
+
+// Values per panel group for `weight` (32 or 16), 0 without a panel path.
+int panel_group_values(DType weight);
 
 extern const PanelKernels kPanelScalar;  // qgemm_ref.cpp
 namespace avx512 {

@@ -9,6 +9,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "backends/cpu/qgemm.h"
@@ -105,6 +106,97 @@ void unpack_avx512(const uint8_t* w, uint64_t row_bytes, int rows, int64_t n_gro
   }
 }
 
+// Signed codes of 16-value groups 2 gp and 2 gp + 1 (32 values of one super-block).
+template <DType T>
+WICK_INLINE __m256i codes16_pair_simd(const void* row, int64_t gp) {
+  using namespace quant;
+  const int idx = static_cast<int>(gp % 8), h = idx / 4, k = idx % 4;
+  if constexpr (T == DType::kQ6_K) {
+    const BlockQ6_K& b = static_cast<const BlockQ6_K*>(row)[gp / 8];
+    __m256i ql = loadu256(b.ql + 64 * h + 32 * (k & 1));
+    if (k >= 2) ql = _mm256_srli_epi16(ql, 4);
+    ql = _mm256_and_si256(ql, _mm256_set1_epi8(0x0f));
+    const __m256i top =
+        _mm256_and_si256(_mm256_srli_epi16(loadu256(b.qh + 32 * h), 2 * k), _mm256_set1_epi8(3));
+    return _mm256_sub_epi8(_mm256_or_si256(ql, _mm256_slli_epi16(top, 4)), _mm256_set1_epi8(32));
+  } else {
+    static_assert(T == DType::kQ3_K);
+    const BlockQ3_K& b = static_cast<const BlockQ3_K*>(row)[gp / 8];
+    const __m256i low =
+        _mm256_and_si256(_mm256_srli_epi16(loadu256(b.qs + 32 * h), 2 * k), _mm256_set1_epi8(3));
+    const __m256i high =
+        _mm256_and_si256(_mm256_srli_epi16(loadu256(b.hmask), 4 * h + k), _mm256_set1_epi8(1));
+    return _mm256_sub_epi8(_mm256_or_si256(low, _mm256_slli_epi16(high, 2)), _mm256_set1_epi8(4));
+  }
+}
+
+template <DType T>
+void unpack16_avx512(const uint8_t* w, uint64_t row_bytes, int rows, int64_t n_groups,
+                     const Panel& p) {
+  alignas(32) int8_t c[32];
+  for (int64_t gp = 0; gp < n_groups / 2; ++gp) {
+    for (int r = 0; r < kPanelRows; ++r) {
+      float scale[2] = {0.0f, 0.0f};
+      int32_t sum[2] = {0, 0};
+      if (r < rows) {
+        const uint8_t* row = w + static_cast<uint64_t>(r) * row_bytes;
+        _mm256_store_si256(reinterpret_cast<__m256i*>(c), codes16_pair_simd<T>(row, gp));
+        for (int half = 0; half < 2; ++half) {
+          scale[half] = group16_scale<T>(row, 2 * gp + half);
+          for (int l = 0; l < 16; ++l) sum[half] += c[16 * half + l];
+        }
+      } else {
+        std::memset(c, 0, sizeof(c));
+      }
+      for (int half = 0; half < 2; ++half) {
+        const int64_t g = 2 * gp + half;
+        auto* dst = reinterpret_cast<uint32_t*>(p.codes + g * 256);
+        for (int q = 0; q < 4; ++q) std::memcpy(dst + q * kPanelRows + r, c + 16 * half + 4 * q, 4);
+        p.scale[g * kPanelRows + r] = scale[half];
+        p.wsum[g * kPanelRows + r] = 128 * sum[half];
+      }
+    }
+  }
+}
+
+template <int MR>
+void kernel16_mr(const Panel& p, int64_t n_groups, const uint8_t* act, size_t stride, float* out,
+                 int64_t ldc, int n_cols) {
+  const ActQ8* a[MR];
+  __m512 acc[MR];
+  for (int r = 0; r < MR; ++r) {
+    a[r] = reinterpret_cast<const ActQ8*>(act + r * stride);
+    acc[r] = _mm512_setzero_ps();
+  }
+  for (int64_t g = 0; g < n_groups; ++g) {
+    __m512i isum[MR];
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) isum[r] = _mm512_setzero_si512();
+    const uint8_t* c = p.codes + g * 256;
+    const int64_t blk = g / 2, off = 16 * (g % 2);
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; ++q) {
+      const __m512i wv = _mm512_loadu_si512(c + q * 64);
+#pragma GCC unroll 8
+      for (int r = 0; r < MR; ++r) {
+        uint32_t a4;  // activation bytes made unsigned: a + 128
+        std::memcpy(&a4, a[r][blk].qs + off + 4 * q, 4);
+        isum[r] =
+            _mm512_dpbusd_epi32(isum[r], _mm512_set1_epi32(static_cast<int>(a4 ^ 0x80808080u)), wv);
+      }
+    }
+    const __m512i ws = _mm512_loadu_si512(p.wsum + g * kPanelRows);
+    const __m512 sc = _mm512_loadu_ps(p.scale + g * kPanelRows);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      const __m512 s = _mm512_mul_ps(sc, _mm512_set1_ps(a[r][blk].d));
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(isum[r], ws)), s, acc[r]);
+    }
+  }
+  const __mmask16 mask = static_cast<__mmask16>((1u << n_cols) - 1u);
+  for (int r = 0; r < MR; ++r) _mm512_mask_storeu_ps(out + r * ldc, mask, acc[r]);
+}
+
 template <int MR>
 void kernel_mr(const Panel& p, int64_t n_groups, const uint8_t* act, size_t stride, float* out,
                int64_t ldc, int n_cols) {
@@ -142,31 +234,24 @@ void kernel_mr(const Panel& p, int64_t n_groups, const uint8_t* act, size_t stri
   for (int r = 0; r < MR; ++r) _mm512_mask_storeu_ps(out + r * ldc, mask, acc[r]);
 }
 
-void kernel_avx512(const Panel& p, int64_t n_groups, const void* act, size_t stride, int n_act,
-                   float* out, int64_t ldc, int n_cols) {
-  const auto* a = static_cast<const uint8_t*>(act);
-  switch (n_act) {
-    case 1:
-      return kernel_mr<1>(p, n_groups, a, stride, out, ldc, n_cols);
-    case 2:
-      return kernel_mr<2>(p, n_groups, a, stride, out, ldc, n_cols);
-    case 3:
-      return kernel_mr<3>(p, n_groups, a, stride, out, ldc, n_cols);
-    case 4:
-      return kernel_mr<4>(p, n_groups, a, stride, out, ldc, n_cols);
-    case 5:
-      return kernel_mr<5>(p, n_groups, a, stride, out, ldc, n_cols);
-    case 6:
-      return kernel_mr<6>(p, n_groups, a, stride, out, ldc, n_cols);
-    case 7:
-      return kernel_mr<7>(p, n_groups, a, stride, out, ldc, n_cols);
-    default:
-      return kernel_mr<8>(p, n_groups, a, stride, out, ldc, n_cols);
-  }
+using KernelMrFn = void (*)(const Panel&, int64_t, const uint8_t*, size_t, float*, int64_t, int);
+
+template <bool kGroups16>
+void kernel_any(const Panel& p, int64_t n_groups, const void* act, size_t stride, int n_act,
+                float* out, int64_t ldc, int n_cols) {
+  static constexpr KernelMrFn k32[] = {&kernel_mr<1>, &kernel_mr<2>, &kernel_mr<3>, &kernel_mr<4>,
+                                       &kernel_mr<5>, &kernel_mr<6>, &kernel_mr<7>, &kernel_mr<8>};
+  static constexpr KernelMrFn k16[] = {&kernel16_mr<1>, &kernel16_mr<2>, &kernel16_mr<3>,
+                                       &kernel16_mr<4>, &kernel16_mr<5>, &kernel16_mr<6>,
+                                       &kernel16_mr<7>, &kernel16_mr<8>};
+  const int i = std::min(n_act, kPanelMaxAct) - 1;
+  (kGroups16 ? k16[i] : k32[i])(p, n_groups, static_cast<const uint8_t*>(act), stride, out, ldc, n_cols);
 }
 
 PanelKernels make_kernels() {
-  PanelKernels k{"avx512-vnni", {}, &kernel_avx512};
+  PanelKernels k{"avx512-vnni", {}, &kernel_any<false>, &kernel_any<true>};
+  k.unpack[static_cast<int>(DType::kQ6_K)] = &unpack16_avx512<DType::kQ6_K>;
+  k.unpack[static_cast<int>(DType::kQ3_K)] = &unpack16_avx512<DType::kQ3_K>;
   k.unpack[static_cast<int>(DType::kQ4_0)] = &unpack_avx512<DType::kQ4_0>;
   k.unpack[static_cast<int>(DType::kQ4_1)] = &unpack_avx512<DType::kQ4_1>;
   k.unpack[static_cast<int>(DType::kQ5_0)] = &unpack_avx512<DType::kQ5_0>;

@@ -109,5 +109,49 @@ inline void group_codes(const void* row, int64_t g, uint8_t* c) {
   }
 }
 
+// ---- 16-value groups without a min (Q6_K, Q3_K): w = scale * code, code signed ----
+
+template <DType T>
+constexpr bool panel16_type() {
+  return T == DType::kQ6_K || T == DType::kQ3_K;
+}
+
+// Scale of 16-value group g (16 per super-block).
+template <DType T>
+inline float group16_scale(const void* row, int64_t g) {
+  using namespace quant;
+  if constexpr (T == DType::kQ6_K) {
+    const BlockQ6_K& b = static_cast<const BlockQ6_K*>(row)[g / 16];
+    return f16_to_f32(b.d) * static_cast<float>(b.scales[g % 16]);
+  } else {
+    static_assert(T == DType::kQ3_K);
+    const BlockQ3_K& b = static_cast<const BlockQ3_K*>(row)[g / 16];
+    int8_t sc[16];
+    unpack_scales_q3(b.scales, sc);
+    return f16_to_f32(b.d) * static_cast<float>(sc[g % 16]);
+  }
+}
+
+// The 16 signed codes of group g.
+template <DType T>
+inline void group16_codes(const void* row, int64_t g, int8_t* c) {
+  using namespace quant;
+  for (int l = 0; l < 16; ++l) {
+    const int p = static_cast<int>(16 * (g % 16)) + l;  // value within the super-block
+    if constexpr (T == DType::kQ6_K) {
+      const BlockQ6_K& b = static_cast<const BlockQ6_K*>(row)[g / 16];
+      const int h = p / 128, k = (p % 128) / 32, i = p % 32;
+      const uint8_t lo = b.ql[64 * h + 32 * (k & 1) + i];
+      const int q = ((k < 2 ? lo : lo >> 4) & 0x0f) | (((b.qh[32 * h + i] >> (2 * k)) & 3) << 4);
+      c[l] = static_cast<int8_t>(q - 32);
+    } else {
+      const BlockQ3_K& b = static_cast<const BlockQ3_K*>(row)[g / 16];
+      const int low = (b.qs[(p / 128) * 32 + p % 32] >> (2 * ((p % 128) / 32))) & 3;
+      const int high = (b.hmask[p % 32] >> (p / 32)) & 1;
+      c[l] = static_cast<int8_t>(low + 4 * high - 4);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace wick::cpu

@@ -30,6 +30,47 @@ void unpack_scalar(const uint8_t* w, uint64_t row_bytes, int rows, int64_t n_gro
     }
 }
 
+template <DType T>
+void unpack16_scalar(const uint8_t* w, uint64_t row_bytes, int rows, int64_t n_groups,
+                     const Panel& p) {
+  int8_t c[16];
+  for (int64_t g = 0; g < n_groups; ++g)
+    for (int r = 0; r < kPanelRows; ++r) {
+      float scale = 0.0f;
+      int32_t sum = 0;
+      if (r < rows) {
+        group16_codes<T>(w + static_cast<uint64_t>(r) * row_bytes, g, c);
+        scale = group16_scale<T>(w + static_cast<uint64_t>(r) * row_bytes, g);
+        for (int l = 0; l < 16; ++l) sum += c[l];
+      } else {
+        std::memset(c, 0, sizeof(c));
+      }
+      for (int q = 0; q < 4; ++q) std::memcpy(p.codes + (g * 4 + q) * 64 + r * 4, c + 4 * q, 4);
+      p.scale[g * kPanelRows + r] = scale;
+      p.wsum[g * kPanelRows + r] = 128 * sum;
+    }
+}
+
+void kernel16_scalar(const Panel& p, int64_t n_groups, const void* act, size_t act_stride,
+                     int n_act, float* out, int64_t ldc, int n_cols) {
+  for (int r = 0; r < n_act; ++r) {
+    const auto* a =
+        reinterpret_cast<const ActQ8*>(static_cast<const uint8_t*>(act) + r * act_stride);
+    for (int j = 0; j < n_cols; ++j) {
+      float acc = 0.0f;
+      for (int64_t g = 0; g < n_groups; ++g) {
+        const ActQ8& ab = a[g / 2];
+        int32_t isum = 0;  // = sum (a + 128) * code - 128 * sum code, as the SIMD kernel forms it
+        for (int l = 0; l < 16; ++l)
+          isum += static_cast<int8_t>(p.codes[(g * 4 + l / 4) * 64 + j * 4 + l % 4]) *
+                  ab.qs[16 * (g % 2) + l];
+        acc = std::fma(static_cast<float>(isum), p.scale[g * kPanelRows + j] * ab.d, acc);
+      }
+      out[r * ldc + j] = acc;
+    }
+  }
+}
+
 void kernel_scalar(const Panel& p, int64_t n_groups, const void* act, size_t act_stride, int n_act,
                    float* out, int64_t ldc, int n_cols) {
   for (int r = 0; r < n_act; ++r) {
@@ -50,7 +91,9 @@ void kernel_scalar(const Panel& p, int64_t n_groups, const void* act, size_t act
 }
 
 PanelKernels make_scalar() {
-  PanelKernels k{"scalar", {}, &kernel_scalar};
+  PanelKernels k{"scalar", {}, &kernel_scalar, &kernel16_scalar};
+  k.unpack[static_cast<int>(DType::kQ6_K)] = &unpack16_scalar<DType::kQ6_K>;
+  k.unpack[static_cast<int>(DType::kQ3_K)] = &unpack16_scalar<DType::kQ3_K>;
   k.unpack[static_cast<int>(DType::kQ4_0)] = &unpack_scalar<DType::kQ4_0>;
   k.unpack[static_cast<int>(DType::kQ4_1)] = &unpack_scalar<DType::kQ4_1>;
   k.unpack[static_cast<int>(DType::kQ5_0)] = &unpack_scalar<DType::kQ5_0>;
@@ -66,6 +109,11 @@ PanelKernels make_scalar() {
 }  // namespace
 
 const PanelKernels kPanelScalar = make_scalar();
+
+int panel_group_values(DType weight) {
+  if (kPanelScalar.unpack[static_cast<int>(weight)] == nullptr) return 0;
+  return weight == DType::kQ6_K || weight == DType::kQ3_K ? 16 : 32;
+}
 
 const PanelKernels* best_panel_kernels() {
   static const PanelKernels* const best = [] {
