@@ -1,0 +1,76 @@
+// Automaton: the grammar as a byte-level pushdown automaton, built lazily. A parse position is
+// a stack of grammar positions (hash-consed into nodes, so equal stacks share one id); a state
+// is the set of stacks still alive after the bytes so far, plus a partial UTF-8 code point.
+// States are interned and every (state, byte) transition is memoised, so walking the same
+// prefixes again (the token trie, every step) costs one table lookup per byte.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "constrain/grammar.h"
+
+namespace wick::constrain {
+
+class Automaton {
+ public:
+  static constexpr int32_t kDead = -1;
+
+  explicit Automaton(const Grammar& grammar);
+
+  int32_t initial() const { return initial_; }
+  // The state after `byte`, or kDead when no stack can take it.
+  int32_t step(int32_t state, uint8_t byte) {
+    const int32_t t = trans_[static_cast<size_t>(state) * 256 + byte];
+    return t != kUnknown ? t : compute_step(state, byte);
+  }
+  // The grammar is complete here (some stack is empty and no code point is half read).
+  bool accepting(int32_t state) const { return states_[static_cast<size_t>(state)].accept; }
+  // Some stack still expects input.
+  bool can_continue(int32_t state) const { return states_[static_cast<size_t>(state)].count > 0; }
+  size_t num_states() const { return states_.size(); }
+
+ private:
+  static constexpr int32_t kUnknown = -2;
+  static constexpr int32_t kRootParent = -1;  // below the root rule: popping here accepts
+
+  struct Node {
+    uint32_t pos;    // next element to match, into grammar.elems (never kEnd: see make_node)
+    int32_t parent;  // the frame to return to, or kRootParent
+  };
+  struct State {
+    uint32_t begin = 0, count = 0;  // node ids in state_nodes_
+    bool accept = false;
+    uint32_t cp = 0;   // bits of a partial UTF-8 code point
+    uint8_t need = 0;  // continuation bytes still expected
+    uint8_t len = 0;   // length of that code point
+  };
+  struct Expansion {
+    std::vector<int32_t> tops;  // nodes whose next element is a char set
+    bool accept = false;
+  };
+
+  int32_t make_node(uint32_t pos, int32_t parent);
+  const Expansion& expand(int32_t node);
+  void expand_into(int32_t node, std::vector<int32_t>& tops, bool& accept);
+  int32_t intern_state(std::vector<int32_t>& nodes, bool accept, uint32_t cp, uint8_t need,
+                       uint8_t len);
+  int32_t compute_step(int32_t state, uint8_t byte);
+  int32_t advance(int32_t state, uint32_t cp);
+  int32_t partial(int32_t state, uint32_t cp, uint8_t need, uint8_t len);
+
+  const Grammar& g_;
+  std::vector<Node> nodes_;
+  std::unordered_map<uint64_t, int32_t> node_index_;
+  std::vector<Expansion> expansions_;
+  std::vector<char> expanded_;
+  std::vector<State> states_;
+  std::vector<int32_t> state_nodes_;
+  std::unordered_map<std::string, int32_t> state_index_;
+  std::vector<int32_t> trans_;  // 256 per state
+  int32_t initial_ = kDead;
+};
+
+}  // namespace wick::constrain
