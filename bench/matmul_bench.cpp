@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backend/ops.h"
+#include "backends/cpu/qdot.h"
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
 
@@ -48,6 +49,43 @@ void BM_Linear(benchmark::State& state, DType w_dtype) {
   set_counters(state, m, static_cast<double>(w.nbytes()));
   state.SetLabel(cpu_features().has_avx512_set() ? "avx512" : "avx2");
 }
+
+// The integer GEMV kernels alone (one activation row) on an L2-resident weight matrix (N = 256,
+// K = 2048): the compute-bound rate of each build, in weight GB/s, to set against the DRAM
+// bandwidth decode needs. Args: {dtype, build (0 scalar, 1 avx2, 2 avx512-vnni)}.
+void BM_QDotGemvInCache(benchmark::State& state) {
+  const auto dt = static_cast<DType>(state.range(0));
+  const cpu::QDotKernels* builds[3];
+  const int n_builds = cpu::runnable_qdot_builds(builds, 3);
+  if (state.range(1) >= n_builds) {
+    state.SkipWithError("build not runnable on this CPU");
+    return;
+  }
+  const cpu::QDotKernels& k = *builds[state.range(1)];
+  const int64_t n = 256, kk = 2048;
+  const Tensor w = random_tensor({n, kk}, 2, dt);
+  const std::vector<float> x = random_tensor({kk}, 1).to_float_vector();
+  std::vector<uint8_t> act(cpu::qdot_act_row_bytes(dt, kk));
+  cpu::quantize_activation_row(dt, x.data(), kk, act.data());
+  const uint64_t row_bytes = dtype_bytes_for(dt, kk);
+  const auto* base = static_cast<const uint8_t*>(w.raw_data());
+  std::vector<float> out(n);
+  const int64_t nb = kk / dtype_info(dt).block_size;
+  for (auto _ : state) {
+    for (int64_t j = 0; j < n; ++j)
+      k.dot[static_cast<int>(dt)](base + j * row_bytes, act.data(), 0, 1, nb, out.data() + j, 1);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["wGB/s"] = benchmark::Counter(static_cast<double>(w.nbytes()) * 1e-9,
+                                               benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(fmt::format("{} {}", dtype_name(dt), k.name));
+}
+BENCHMARK(BM_QDotGemvInCache)
+    ->ArgsProduct({{static_cast<int64_t>(DType::kQ4_0), static_cast<int64_t>(DType::kQ4_1),
+                    static_cast<int64_t>(DType::kQ8_0), static_cast<int64_t>(DType::kQ4_K),
+                    static_cast<int64_t>(DType::kQ5_K), static_cast<int64_t>(DType::kQ6_K)},
+                   {0, 1, 2}})
+    ->ArgNames({"dtype", "build"});
 
 // bf16 activations and bf16 weights: vdpbf16ps GEMM on CPUs with AVX512_BF16.
 void BM_LinearBf16Activations(benchmark::State& state) {
