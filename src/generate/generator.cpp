@@ -117,7 +117,7 @@ GenerateResult Generator::generate(std::span<const int32_t> prompt, const Genera
   WICK_CHECK(!prompt.empty(), ErrorKind::kInvalidArgument, "generate: empty prompt");
   GenerateResult result;
   result.stats.prompt_tokens = static_cast<int64_t>(prompt.size());
-  Sampler sampler(options.sampling);
+  Sampler sampler(options.sampling, options.eos_ids, tokenizer_);
   std::optional<tok::StreamDecoder> decoder;
   if (tokenizer_) decoder.emplace(*tokenizer_, options.skip_special_tokens);
   StopStringFilter stops(options.stop_strings);
@@ -141,6 +141,8 @@ GenerateResult Generator::generate(std::span<const int32_t> prompt, const Genera
       break;
     }
     result.ids.push_back(id);
+    if (options.sampling.logprobs)
+      result.logprobs.push_back(token_logprobs(logits, id, options.sampling.top_logprobs));
     std::string text;
     if (decoder) {
       bool hit = false;

@@ -47,6 +47,8 @@ struct GenerateResult {
   std::vector<int32_t> ids;  // generated ids, EOS excluded
   std::string text;          // their text (empty without a tokenizer), stop string excluded
   StopReason reason = StopReason::kMaxTokens;
+  // Per generated id when options.sampling.logprobs: from the model's raw distribution.
+  std::vector<TokenLogprobs> logprobs{};
   GenerateStats stats;
 };
 

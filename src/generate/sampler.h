@@ -36,8 +36,8 @@ enum class SamplerStage {
   kTemperature,  // incl. dynamic temperature when dynatemp_range > 0
 };
 
-// The default order: penalties first, temperature before the truncations (transformers' order,
-// which wick used before the chain was configurable), XTC last.
+// The default order is llama.cpp's: penalties, truncations, temperature last (so top-p and
+// min-p see the untempered distribution, and top-k runs before any full-vocabulary pass).
 std::vector<SamplerStage> default_sampler_stages();
 // "top_k" / "top-k" / "k" ... -> stage; Error(kInvalidArgument) naming the name otherwise.
 SamplerStage sampler_stage_from_name(std::string_view name);

@@ -49,8 +49,8 @@ constexpr StageName kStageNames[] = {
 
 std::vector<SamplerStage> default_sampler_stages() {
   using S = SamplerStage;
-  return {S::kPenalties, S::kDry,  S::kTopNSigma, S::kTemperature, S::kTopK, S::kTypicalP,
-          S::kTopP,      S::kMinP, S::kEpsilon,   S::kEta,         S::kXtc};
+  return {S::kPenalties, S::kDry,     S::kTopNSigma, S::kTopK, S::kTypicalP,   S::kTopP,
+          S::kMinP,      S::kEpsilon, S::kEta,       S::kXtc,  S::kTemperature};
 }
 
 const char* sampler_stage_name(SamplerStage s) {

@@ -1,0 +1,458 @@
+// Every sampler stage against its published definition on small hand-computed cases (the
+// expected numbers are derived in the comments), the constraint-mask hook, the user-chosen
+// chain order, logprobs, and seeded sampling reproducible across runs and thread counts on a
+// golden tiny model.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "generate/generator.h"
+#include "generate/sampler.h"
+#include "models/registry.h"
+
+namespace wick::gen {
+namespace {
+
+std::vector<float> logs(std::initializer_list<float> probs) {
+  std::vector<float> out;
+  for (float p : probs) out.push_back(std::log(p));
+  return out;
+}
+
+Candidates probs_of(std::initializer_list<float> probs) {
+  Candidates c = Candidates::from_logits(logs(probs));
+  sampler_softmax(c);
+  return c;
+}
+
+std::set<int32_t> ids_of(const Candidates& c) {
+  return {c.ids.begin(), c.ids.end()};
+}
+
+SamplingParams plain(float temperature = 1.0f) {  // every truncation off
+  SamplingParams p;
+  p.temperature = temperature;
+  p.top_k = 0;
+  p.top_p = 1.0f;
+  p.min_p = 0.0f;
+  return p;
+}
+
+TEST(SamplerChain, PenaltiesRepetitionThenPresenceFrequency) {
+  // llama.cpp / OpenAI: l' = (l > 0 ? l / r : l * r) - count * frequency - (count > 0) * presence
+  Candidates c = Candidates::from_logits(std::vector<float>{2.0f, -2.0f, 1.0f, 0.5f});
+  const std::vector<int32_t> history = {0, 0, 1, 3};
+  sampler_penalties(c, history, 2.0f, 0.5f, 1.0f);
+  EXPECT_FLOAT_EQ(c.values[0], 2.0f / 2 - 2 * 0.5f - 1);  // -1
+  EXPECT_FLOAT_EQ(c.values[1], -2.0f * 2 - 0.5f - 1);     // -5.5
+  EXPECT_FLOAT_EQ(c.values[2], 1.0f);                     // unseen
+  EXPECT_FLOAT_EQ(c.values[3], 0.5f / 2 - 0.5f - 1);      // -1.25
+}
+
+TEST(SamplerChain, PenaltiesLookOnlyAtTheWindow) {
+  // logits {3, 2}, history {1, 0}, repeat penalty 4.
+  SamplingParams p = plain(0.0f);
+  p.repeat_penalty = 4.0f;
+  const std::vector<float> logits = {3.0f, 2.0f};
+  const std::vector<int32_t> history = {1, 0};
+  p.repeat_last_n = 1;  // window {0}: 3 / 4 = 0.75 < 2 -> id 1
+  EXPECT_EQ(Sampler(p).sample(logits, history), 1);
+  p.repeat_last_n = 2;  // window {1, 0}: 0.75 > 0.5 -> id 0
+  EXPECT_EQ(Sampler(p).sample(logits, history), 0);
+  p.repeat_last_n = -1;  // all history: the same
+  EXPECT_EQ(Sampler(p).sample(logits, history), 0);
+  p.repeat_last_n = 0;  // no window: 3 > 2 -> id 0
+  EXPECT_EQ(Sampler(p).sample(logits, history), 0);
+  p.repeat_last_n = 1;
+  p.repeat_penalty = 1.0f;
+  p.presence_penalty = 1.5f;  // window {0}: 3 - 1.5 = 1.5 < 2 -> id 1
+  EXPECT_EQ(Sampler(p).sample(logits, history), 1);
+}
+
+TEST(SamplerChain, DryPenalisesTheTokenThatExtendsARepeat) {
+  // history 1 2 3 1 2 3 1 2: the last token 2 also occurs at 1 and 4, each followed by 3.
+  // At 4 the match grows backwards: h[3..4] = 1 2 = h[6..7], h[2] = 3 = h[5], h[1] = 2 = h[4],
+  // h[0] = 1 = h[3] -> length 5 (it cannot go before index 0). At 1: length 2.
+  // Penalty for token 3: multiplier * base^(5 - allowed_length) = 1 * 2^3 = 8.
+  const std::vector<int32_t> history = {1, 2, 3, 1, 2, 3, 1, 2};
+  Candidates c = Candidates::from_logits(std::vector<float>{0, 0, 0, 0, 0});
+  sampler_dry(c, history, {1.0f, 2.0f, 2}, {});
+  EXPECT_FLOAT_EQ(c.values[3], -8.0f);
+  EXPECT_FLOAT_EQ(c.values[1], 0.0f);
+  EXPECT_FLOAT_EQ(c.values[2], 0.0f);
+  // A breaker (token 1) ends every match after one token: 1 < allowed_length, no penalty.
+  Candidates b = Candidates::from_logits(std::vector<float>{0, 0, 0, 0, 0});
+  const std::vector<uint8_t> breakers = {0, 1, 0, 0, 0};
+  sampler_dry(b, history, {1.0f, 2.0f, 2}, breakers);
+  EXPECT_FLOAT_EQ(b.values[3], 0.0f);
+  // "1 2 3 1 2": one repeat of length 2 -> 1 * 2^0 = 1.
+  Candidates s = Candidates::from_logits(std::vector<float>{0, 0, 0, 0, 0});
+  sampler_dry(s, std::vector<int32_t>{1, 2, 3, 1, 2}, {1.0f, 2.0f, 2}, {});
+  EXPECT_FLOAT_EQ(s.values[3], -1.0f);
+}
+
+TEST(SamplerChain, TemperatureAndDynamicTemperature) {
+  Candidates c = Candidates::from_logits(std::vector<float>{1.0f, 2.0f});
+  sampler_temperature(c, 0.5f);
+  EXPECT_FLOAT_EQ(c.values[1], 4.0f);
+  // Uniform logits: H / log n = 1, so t' = max_t = t + range = 1.5 and 1 / 1.5 = 0.666667.
+  Candidates u = Candidates::from_logits(std::vector<float>{1.0f, 1.0f});
+  sampler_dynamic_temperature(u, 1.0f, 0.5f, 1.0f);
+  EXPECT_FLOAT_EQ(u.values[0], 1.0f / 1.5f);
+  // logits {0, 3}: p = {0.047426, 0.952574}, H = 0.190865 nats, H / ln 2 = 0.275360,
+  // t' = 0.5 + (1.5 - 0.5) * 0.275360 = 0.775360, 3 / t' = 3.869171.
+  Candidates d = Candidates::from_logits(std::vector<float>{0.0f, 3.0f});
+  sampler_dynamic_temperature(d, 1.0f, 0.5f, 1.0f);
+  EXPECT_NEAR(d.values[1] - d.values[0], 3.869171, 1e-4);
+  // exponent 2: t' = 0.5 + 0.275360^2 = 0.575823, 3 / t' = 5.209930.
+  Candidates e = Candidates::from_logits(std::vector<float>{0.0f, 3.0f});
+  sampler_dynamic_temperature(e, 1.0f, 0.5f, 2.0f);
+  EXPECT_NEAR(e.values[1] - e.values[0], 3.0 / (0.5 + 0.27535994 * 0.27535994), 1e-4);
+}
+
+TEST(SamplerChain, TopKSelectsWithoutSortingEverything) {
+  std::vector<float> logits(1000);
+  for (size_t i = 0; i < logits.size(); ++i) logits[i] = static_cast<float>((i * 7919) % 1000);
+  Candidates c = Candidates::from_logits(logits);  // value v sits at the id with i*7919%1000=v
+  sampler_top_k(c, 3);
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(c.values, (std::vector<float>{999, 998, 997}));
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(logits[static_cast<size_t>(c.ids[i])], c.values[i]);
+  // Ties keep the lower id first.
+  Candidates t = Candidates::from_logits(std::vector<float>{1, 5, 5, 2, 5});
+  sampler_top_k(t, 2);
+  EXPECT_EQ(t.ids, (std::vector<int32_t>{1, 2}));
+}
+
+TEST(SamplerChain, TopPAndMinPWithMinKeep) {
+  Candidates c = probs_of({0.1f, 0.6f, 0.3f});
+  sampler_top_p(c, 0.5f);  // 0.6 >= 0.5 alone
+  EXPECT_EQ(c.ids, (std::vector<int32_t>{1}));
+  Candidates k = probs_of({0.1f, 0.6f, 0.3f});
+  sampler_top_p(k, 0.5f, 2);  // min_keep 2
+  EXPECT_EQ(k.ids, (std::vector<int32_t>{1, 2}));
+  // min-p on logits (no softmax): keep p >= 0.5 * 0.5 = 0.25 -> {0.5, 0.3}.
+  Candidates m = Candidates::from_logits(logs({0.2f, 0.5f, 0.3f}));
+  sampler_min_p(m, 0.5f);
+  EXPECT_EQ(ids_of(m), (std::set<int32_t>{1, 2}));
+}
+
+TEST(SamplerChain, TypicalP) {
+  // p = {1/2, 1/4, 1/8, 1/8}: H = 1.75 ln 2; -ln p = ln 2 * {1, 2, 3, 3};
+  // |-ln p - H| = ln 2 * {0.75, 0.25, 1.25, 1.25}: order 1, 0, 2, 3.
+  Candidates c = probs_of({0.5f, 0.25f, 0.125f, 0.125f});
+  sampler_typical_p(c, 0.5f);  // mass 0.25 (< 0.5), then 0.75 -> {1, 0}
+  EXPECT_EQ(c.ids, (std::vector<int32_t>{1, 0}));
+  Candidates d = probs_of({0.5f, 0.25f, 0.125f, 0.125f});
+  sampler_typical_p(d, 0.2f);  // 0.25 >= 0.2 -> {1}: the most likely token is not typical
+  EXPECT_EQ(d.ids, (std::vector<int32_t>{1}));
+}
+
+TEST(SamplerChain, TopNSigma) {
+  // logits {0, 1, 2, 3, 10}: mean 3.2, E[x^2] 22.8, sd = sqrt(22.8 - 10.24) = 3.544009.
+  const std::vector<float> logits = {0, 1, 2, 3, 10};
+  Candidates one = Candidates::from_logits(logits);
+  sampler_top_n_sigma(one, 1.0f);  // keep >= 10 - 3.544 = 6.456
+  EXPECT_EQ(one.ids, (std::vector<int32_t>{4}));
+  Candidates two = Candidates::from_logits(logits);
+  sampler_top_n_sigma(two, 2.0f);  // keep >= 10 - 7.088 = 2.912
+  EXPECT_EQ(two.ids, (std::vector<int32_t>{3, 4}));
+}
+
+TEST(SamplerChain, EpsilonAndEtaCutoffs) {
+  Candidates e = probs_of({0.6f, 0.3f, 0.06f, 0.04f});
+  sampler_epsilon(e, 0.05f);  // drops 0.04
+  EXPECT_EQ(ids_of(e), (std::set<int32_t>{0, 1, 2}));
+  Candidates k = probs_of({0.6f, 0.3f, 0.06f, 0.04f});
+  sampler_epsilon(k, 0.5f, 2);  // only 0.6 passes, min_keep 2 keeps 0.3 too
+  EXPECT_EQ(ids_of(k), (std::set<int32_t>{0, 1}));
+  // Eta: H = 0.965247 nats, e^-H = 0.380896.
+  // eta 0.5: min(0.5, sqrt(0.5) * 0.380896 = 0.269329) -> keeps 0.6, 0.3.
+  Candidates a = probs_of({0.6f, 0.3f, 0.06f, 0.04f});
+  sampler_eta(a, 0.5f);
+  EXPECT_EQ(ids_of(a), (std::set<int32_t>{0, 1}));
+  // eta 0.05: min(0.05, sqrt(0.05) * 0.380896 = 0.085169) = 0.05 -> drops only 0.04.
+  Candidates b = probs_of({0.6f, 0.3f, 0.06f, 0.04f});
+  sampler_eta(b, 0.05f);
+  EXPECT_EQ(ids_of(b), (std::set<int32_t>{0, 1, 2}));
+}
+
+TEST(SamplerChain, XtcRemovesTopChoicesButTheLastAboveThreshold) {
+  Rng rng(1);
+  Candidates c = probs_of({0.4f, 0.3f, 0.2f, 0.1f});
+  sampler_xtc(c, 1.0f, 0.25f, 1, rng);  // above 0.25: ids 0, 1 -> drop 0, keep 1
+  EXPECT_EQ(ids_of(c), (std::set<int32_t>{1, 2, 3}));
+  Candidates one = probs_of({0.4f, 0.3f, 0.2f, 0.1f});
+  sampler_xtc(one, 1.0f, 0.35f, 1, rng);  // one above: unchanged
+  EXPECT_EQ(one.size(), 4u);
+  Candidates off = probs_of({0.4f, 0.3f, 0.2f, 0.1f});
+  sampler_xtc(off, 0.0f, 0.25f, 1, rng);
+  EXPECT_EQ(off.size(), 4u);
+}
+
+TEST(SamplerChain, MirostatV2KeepsSurpriseBelowMuAndUpdatesIt) {
+  // p = {1/2, 1/4, 1/8, 1/8}: surprises 1, 2, 3, 3 bits. tau 1 -> mu starts at 2, so only ids
+  // 0 and 1 remain, renormalised to {2/3, 1/3} (surprise 0.584963 / 1.584963 bits).
+  // mu' = 2 - 0.5 * (surprise - 1): 2.207519 after id 0, 1.707519 after id 1.
+  SamplingParams p = plain();
+  p.mirostat = 2;
+  p.mirostat_tau = 1.0f;
+  p.mirostat_eta = 0.5f;
+  const std::vector<float> logits = logs({0.5f, 0.25f, 0.125f, 0.125f});
+  std::set<int32_t> seen;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    p.seed = seed;
+    Sampler s(p);
+    const int32_t id = s.sample(logits, {});
+    seen.insert(id);
+    ASSERT_TRUE(id == 0 || id == 1) << id;
+    EXPECT_NEAR(s.mirostat_mu(), id == 0 ? 2.207519 : 1.707519, 1e-5);
+  }
+  EXPECT_EQ(seen.size(), 2u);
+}
+
+TEST(SamplerChain, MirostatV1EstimatesZipfExponent) {
+  // p_i ~ 1 / (i + 1)^2 over N = 100 tokens: every b_i = 2 t_i, so s_hat = 2, eps_hat = 1,
+  // k = (1 * 2^mu / (1 - 100^-1))^(1/2) with mu = 2 tau = 4: sqrt(16.1616) = 4.02 -> top 4.
+  // Renormalised over 4: {0.702439, 0.175610, 0.078049, 0.043902}; mu' = 4 - 0.5 (s - 2) with
+  // s = -log2 p: 4.745222, 3.745222, 3.160260, 2.745222.
+  SamplingParams p = plain();
+  p.mirostat = 1;
+  p.mirostat_tau = 2.0f;
+  p.mirostat_eta = 0.5f;
+  std::vector<float> logits(100);
+  for (size_t i = 0; i < logits.size(); ++i)
+    logits[i] = -2.0f * std::log(static_cast<float>(i + 1));
+  const double expected_mu[] = {4.745222, 3.745222, 3.160260, 2.745222};
+  std::set<int32_t> seen;
+  for (uint64_t seed = 0; seed < 300; ++seed) {
+    p.seed = seed;
+    Sampler s(p);
+    const int32_t id = s.sample(logits, {});
+    ASSERT_LT(id, 4);
+    seen.insert(id);
+    EXPECT_NEAR(s.mirostat_mu(), expected_mu[id], 1e-4);
+  }
+  EXPECT_EQ(seen.size(), 4u);
+}
+
+TEST(SamplerChain, MaskHookNeverDrawsDisallowedTokens) {
+  std::vector<float> logits(70, 0.0f);
+  logits[65] = 10.0f;  // beyond the one-word mask: disallowed
+  logits[5] = 5.0f;    // not set in the mask
+  logits[3] = 1.0f;
+  const std::vector<uint64_t> mask = {(1ull << 3) | (1ull << 7) | (1ull << 9)};
+  SamplingParams p = plain(0.0f);
+  EXPECT_EQ(Sampler(p).sample(logits, {}, mask), 3);
+  p = plain(5.0f);  // hot: near uniform over 3, 7, 9
+  Sampler s(p);
+  std::set<int32_t> seen;
+  for (int i = 0; i < 300; ++i) seen.insert(s.sample(logits, {}, mask));
+  EXPECT_EQ(seen, (std::set<int32_t>{3, 7, 9}));
+  const std::vector<uint64_t> none = {0};
+  EXPECT_THROW(Sampler(p).sample(logits, {}, none), Error);
+  Candidates c = Candidates::from_logits(logits);
+  sampler_apply_mask(c, mask);
+  EXPECT_EQ(c.ids, (std::vector<int32_t>{3, 7, 9}));
+}
+
+TEST(SamplerChain, HardFilters) {
+  const std::vector<float> logits = {0.0f, 4.0f, 3.0f, 2.0f, 1.0f, 5.0f};
+  SamplingParams p = plain(0.0f);
+  // Bad words: {5} always; {1, 2} bans 2 after a 1 (transformers' NoBadWordsLogitsProcessor).
+  p.bad_words_ids = {{5}, {1, 2}, {3, 4, 1}};
+  const std::vector<int32_t> after_1 = {7, 1};
+  EXPECT_EQ(Sampler(p).sample(logits, after_1), 1);  // 5 banned, 1 best
+  const std::vector<int32_t> after_3_4 = {3, 4};
+  EXPECT_EQ(Sampler(p).sample(logits, after_3_4), 2);  // 5 and 1 banned
+  Candidates c = Candidates::from_logits(logits);
+  sampler_bad_words(c, p.bad_words_ids, after_1);
+  EXPECT_EQ(c.ids, (std::vector<int32_t>{0, 1, 3, 4}));
+  // Allowed ids.
+  p = plain(0.0f);
+  p.allowed_token_ids = {0, 3, 4};
+  EXPECT_EQ(Sampler(p).sample(logits, {}), 3);
+  // Logit bias: +10 on id 0 wins; false (-inf) bans; an id beyond the vocabulary is an error.
+  p = plain(0.0f);
+  p.logit_bias = {{0, 10.0f}};
+  EXPECT_EQ(Sampler(p).sample(logits, {}), 0);
+  p.logit_bias = {{5, -INFINITY}};
+  EXPECT_EQ(Sampler(p).sample(logits, {}), 1);
+  p.logit_bias = {{6, 1.0f}};
+  try {
+    Sampler(p).sample(logits, {});
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("logit_bias"), std::string::npos) << e.what();
+  }
+  // Everything banned is an error, not a crash.
+  p = plain(0.0f);
+  p.allowed_token_ids = {5};
+  p.bad_words_ids = {{5}};
+  EXPECT_THROW(Sampler(p).sample(logits, {}), Error);
+}
+
+TEST(SamplerChain, MinTokensAndIgnoreEos) {
+  const std::vector<float> logits = {0.0f, 1.0f, 9.0f};
+  const std::vector<int32_t> eos = {2};
+  SamplingParams p = plain(0.0f);
+  p.min_tokens = 2;
+  Sampler s(p, eos);
+  EXPECT_EQ(s.sample(logits, {}), 1);  // EOS banned for the first two tokens
+  EXPECT_EQ(s.sample(logits, {}), 1);
+  EXPECT_EQ(s.sample(logits, {}), 2);
+  EXPECT_EQ(s.generated(), 3);
+  s.reset();
+  EXPECT_EQ(s.sample(logits, {}), 1);
+  p.min_tokens = 0;
+  p.ignore_eos = true;
+  Sampler ignoring(p, eos);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(ignoring.sample(logits, {}), 1);
+}
+
+TEST(SamplerChain, OrderIsHonoured) {
+  // p = {0.5, 0.3, 0.2}, min_p 0.5, temperature 0.25.
+  // min_p first keeps {0.5, 0.3} (0.3 >= 0.25); temperature then gives id 1 a share of
+  // 0.3^4 / (0.5^4 + 0.3^4) = 0.115.
+  // temperature first: p ~ {0.0625, 0.0081, 0.0016}, 0.0081 / 0.0625 = 0.13 < 0.5 -> only id 0.
+  const std::vector<float> logits = logs({0.5f, 0.3f, 0.2f});
+  SamplingParams p = plain(0.25f);
+  p.min_p = 0.5f;
+  auto count_ones = [&](const char* order) {
+    p.samplers = parse_sampler_stages(order);
+    Sampler s(p);
+    int ones = 0;
+    for (int i = 0; i < 1000; ++i) ones += s.sample(logits, {}) == 1;
+    return ones;
+  };
+  EXPECT_EQ(count_ones("temperature;min_p"), 0);
+  EXPECT_NEAR(count_ones("min_p;temperature") / 1000.0, 0.115, 0.04);
+  EXPECT_NEAR(count_ones("mt") / 1000.0, 0.115, 0.04);  // letter form
+  EXPECT_EQ(count_ones("tm"), 0);
+  EXPECT_THROW(parse_sampler_stages("top_k;nope"), Error);
+  EXPECT_THROW(parse_sampler_stages("kq"), Error);
+  EXPECT_EQ(parse_sampler_stages("top-k, typical_p"),
+            (std::vector<SamplerStage>{SamplerStage::kTopK, SamplerStage::kTypicalP}));
+}
+
+TEST(SamplerChain, SeededSamplingIsReproducible) {
+  std::vector<float> logits(500);
+  for (size_t i = 0; i < logits.size(); ++i) logits[i] = std::sin(static_cast<float>(i));
+  SamplingParams p;
+  p.seed = 1234;
+  p.xtc_probability = 0.5f;
+  p.top_k = 100;
+  std::vector<int32_t> a, b, c;
+  Sampler sa(p), sb(p);
+  p.seed = 1235;
+  Sampler sc(p);
+  for (int i = 0; i < 64; ++i) {
+    a.push_back(sa.sample(logits, a));
+    b.push_back(sb.sample(logits, b));
+    c.push_back(sc.sample(logits, c));
+  }
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  sa.reset();
+  std::vector<int32_t> again;
+  for (int i = 0; i < 64; ++i) again.push_back(sa.sample(logits, again));
+  EXPECT_EQ(a, again);
+}
+
+TEST(SamplerChain, Logprobs) {
+  // logits {0, ln 3}: p = {0.25, 0.75}.
+  const std::vector<float> logits = {0.0f, std::log(3.0f)};
+  TokenLogprobs t = token_logprobs(logits, 0, 2);
+  EXPECT_NEAR(t.logprob, std::log(0.25), 1e-6);
+  ASSERT_EQ(t.top.size(), 2u);
+  EXPECT_EQ(t.top[0].id, 1);
+  EXPECT_NEAR(t.top[0].logprob, std::log(0.75), 1e-6);
+  EXPECT_THROW(token_logprobs(logits, 2, 0), Error);
+  // Prompt {1, 0, 1} with rows predicting the next token: row 0 -> 0, row 1 -> 1.
+  const std::vector<float> rows = {0.0f, std::log(3.0f), std::log(3.0f), 0.0f, 5.0f, 5.0f};
+  const std::vector<int32_t> prompt = {1, 0, 1};
+  std::vector<TokenLogprobs> pl = prompt_logprobs(rows, 2, prompt, 1);
+  ASSERT_EQ(pl.size(), 2u);
+  EXPECT_EQ(pl[0].id, 0);
+  EXPECT_NEAR(pl[0].logprob, std::log(0.25), 1e-6);
+  EXPECT_EQ(pl[1].id, 1);
+  EXPECT_NEAR(pl[1].logprob, std::log(0.25), 1e-6);  // row 1 = {ln 3, 0}
+  EXPECT_EQ(pl[1].top[0].id, 0);
+  EXPECT_THROW(prompt_logprobs(rows, 4, prompt, 1), Error);
+}
+
+// Generation with a golden tiny model: the same seed gives the same tokens at 1 and 2 threads.
+TEST(SamplerChain, SeededGenerationIsTheSameAcrossThreadCounts) {
+  const std::string dir = std::string(WICK_SOURCE_DIR) + "/tests/data/models/llama";
+  if (!std::filesystem::exists(dir + "/config.json"))
+    GTEST_SKIP() << "golden model absent: " << dir;
+  models::LoadedModel model = models::load_model(dir);
+  const std::vector<int32_t> prompt = {1, 15, 27, 3, 99};
+  GenerateOptions o;
+  o.max_tokens = 32;
+  o.sampling.temperature = 1.0f;
+  o.sampling.top_k = 0;
+  o.sampling.top_p = 0.98f;
+  o.sampling.min_p = 0.0f;
+  o.sampling.seed = 77;
+  auto run = [&](int threads, uint64_t seed) {
+    ThreadPool::set_global_threads(threads);
+    o.sampling.seed = seed;
+    Generator g(*model.model, nullptr);
+    return g.generate(prompt, o).ids;
+  };
+  const std::vector<int32_t> one = run(1, 77);
+  EXPECT_EQ(one.size(), 32u);
+  EXPECT_EQ(run(2, 77), one);
+  EXPECT_EQ(run(1, 77), one);
+  EXPECT_NE(run(2, 78), one);
+}
+
+// The Generator hands the sampler its EOS ids (min_tokens, ignore_eos) and reports logprobs.
+TEST(SamplerChain, GeneratorPassesEosIdsAndReportsLogprobs) {
+  const std::string dir = std::string(WICK_SOURCE_DIR) + "/tests/data/models/llama";
+  if (!std::filesystem::exists(dir + "/config.json"))
+    GTEST_SKIP() << "golden model absent: " << dir;
+  models::LoadedModel model = models::load_model(dir);
+  const std::vector<int32_t> prompt = {1, 15, 27, 3, 99};
+  GenerateOptions o;
+  o.max_tokens = 8;
+  o.sampling.temperature = 0;
+  o.sampling.logprobs = true;
+  o.sampling.top_logprobs = 3;
+  Generator g(*model.model, nullptr);
+  const GenerateResult greedy = g.generate(prompt, o);
+  ASSERT_EQ(greedy.ids.size(), 8u);
+  ASSERT_EQ(greedy.logprobs.size(), 8u);
+  for (size_t i = 0; i < 8; ++i) {
+    const TokenLogprobs& t = greedy.logprobs[i];
+    EXPECT_EQ(t.id, greedy.ids[i]);
+    ASSERT_EQ(t.top.size(), 3u);
+    EXPECT_EQ(t.top[0].id, t.id);  // greedy picks the most likely token
+    EXPECT_FLOAT_EQ(t.top[0].logprob, t.logprob);
+    EXPECT_LE(t.logprob, 0.0f);
+    EXPECT_GE(t.top[0].logprob, t.top[1].logprob);
+    EXPECT_GE(t.top[1].logprob, t.top[2].logprob);
+  }
+  // The first greedy token as EOS: generation stops at once, unless EOS is banned.
+  o.eos_ids = {greedy.ids[0]};
+  EXPECT_EQ(g.generate(prompt, o).reason, StopReason::kEos);
+  o.sampling.min_tokens = 1;
+  GenerateResult r = g.generate(prompt, o);
+  ASSERT_FALSE(r.ids.empty());
+  EXPECT_NE(r.ids[0], greedy.ids[0]);
+  EXPECT_EQ(r.ids[0], greedy.logprobs[0].top[1].id);  // the runner-up
+  o.sampling.min_tokens = 0;
+  o.sampling.ignore_eos = true;
+  r = g.generate(prompt, o);
+  EXPECT_EQ(r.reason, StopReason::kMaxTokens);
+  EXPECT_EQ(std::count(r.ids.begin(), r.ids.end(), greedy.ids[0]), 0);
+}
+
+}  // namespace
+}  // namespace wick::gen
