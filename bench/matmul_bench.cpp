@@ -5,6 +5,11 @@
 //   ./build/release/bench/matmul_bench --benchmark_filter=Linear
 #include <benchmark/benchmark.h>
 
+// GCC 12's AVX-512 headers trip -Wuninitialized where the intrinsics inline (see simd_vec_impl.h).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
 #include <random>
 #include <vector>
 
@@ -86,6 +91,47 @@ BENCHMARK(BM_QDotGemvInCache)
                     static_cast<int64_t>(DType::kQ5_K), static_cast<int64_t>(DType::kQ6_K)},
                    {0, 1, 2}})
     ->ArgNames({"dtype", "build"});
+
+// The machine's SIMD peak on one thread, the yardstick for prefill: 12 independent chains of
+// 512-bit vpdpbusd (64 int8 multiply-adds each) or vfmadd231ps (16 f32 FMAs each). Counter MAC/s.
+__attribute__((target("avx512f,avx512vnni"))) int64_t simd_peak_loop(int64_t iters, bool vnni) {
+  __m512i acc[12];
+  __m512 facc[12];
+  for (int i = 0; i < 12; ++i) {
+    acc[i] = _mm512_set1_epi32(i);
+    facc[i] = _mm512_set1_ps(static_cast<float>(i));
+  }
+  const __m512i a = _mm512_set1_epi8(1), b = _mm512_set1_epi8(2);
+  const __m512 fa = _mm512_set1_ps(1.0f), fb = _mm512_set1_ps(1e-9f);
+  for (int64_t it = 0; it < iters; ++it) {
+    for (int i = 0; i < 12; ++i) {
+      if (vnni) {
+        acc[i] = _mm512_dpbusd_epi32(acc[i], a, b);
+      } else {
+        facc[i] = _mm512_fmadd_ps(fa, fb, facc[i]);
+      }
+    }
+    __asm__ volatile("" : "+v"(acc[0]), "+v"(facc[0]));
+  }
+  int64_t s = 0;
+  for (int i = 0; i < 12; ++i)
+    s += _mm512_reduce_add_epi32(acc[i]) + static_cast<int64_t>(_mm512_reduce_add_ps(facc[i]));
+  return s;
+}
+void BM_SimdPeak(benchmark::State& state) {
+  const bool vnni = state.range(0) == 1;
+  if (!cpu_features().has_avx512_set() || !cpu_features().avx512vnni) {
+    state.SkipWithError("CPU lacks AVX-512 VNNI");
+    return;
+  }
+  constexpr int64_t kIters = 1 << 20;
+  for (auto _ : state) benchmark::DoNotOptimize(simd_peak_loop(kIters, vnni));
+  const double macs = static_cast<double>(kIters) * 12 * (vnni ? 64 : 16);
+  state.counters["GMAC/s"] =
+      benchmark::Counter(macs * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(vnni ? "int8 vpdpbusd zmm" : "f32 vfmadd zmm");
+}
+BENCHMARK(BM_SimdPeak)->Arg(1)->Arg(0)->ArgName("vnni");
 
 // bf16 activations and bf16 weights: vdpbf16ps GEMM on CPUs with AVX512_BF16.
 void BM_LinearBf16Activations(benchmark::State& state) {
