@@ -59,16 +59,42 @@ void ensure_probs(Candidates& c) {
     sampler_softmax(c);
     return;
   }
-  double sum = 0;
-  for (float v : c.values) sum += v;
+  const double sum = sum_values(c.values);
   if (sum <= 0) return;
-  for (float& v : c.values) v = static_cast<float>(v / sum);
+  const float inv = static_cast<float>(1.0 / sum);
+  for (float& v : c.values) v *= inv;
 }
 
 void ensure_logits(Candidates& c) {
   if (!c.probs) return;
   for (float& v : c.values) v = std::log(v);  // log 0 = -inf: still excluded
   c.probs = false;
+}
+
+float max_value(std::span<const float> v) {
+  // 16 independent lanes: vectorises, unlike the serial chain of std::max_element.
+  constexpr size_t kLanes = 16;
+  const size_t n = v.size();
+  float m = v.empty() ? -std::numeric_limits<float>::infinity() : v[0];
+  size_t i = 0;
+  if (n >= kLanes) {
+    float lanes[kLanes];
+    for (size_t j = 0; j < kLanes; ++j) lanes[j] = v[j];
+    for (i = kLanes; i + kLanes <= n; i += kLanes)
+      for (size_t j = 0; j < kLanes; ++j) lanes[j] = v[i + j] > lanes[j] ? v[i + j] : lanes[j];
+    for (size_t j = 0; j < kLanes; ++j) m = lanes[j] > m ? lanes[j] : m;
+  }
+  for (; i < n; ++i) m = v[i] > m ? v[i] : m;
+  return m;
+}
+
+double sum_values(std::span<const float> v) {
+  double lanes[4] = {0, 0, 0, 0};  // independent adds: no 4-cycle chain per element
+  size_t i = 0;
+  for (; i + 4 <= v.size(); i += 4)
+    for (size_t j = 0; j < 4; ++j) lanes[j] += v[i + j];
+  for (; i < v.size(); ++i) lanes[0] += v[i];
+  return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
 }
 
 size_t draw_index(const Candidates& c, Rng& rng) {
@@ -170,40 +196,71 @@ void sampler_top_k(Candidates& c, int k) {
 void sampler_softmax(Candidates& c) {
   if (c.ids.empty()) return;
   if (c.probs) return ensure_probs(c);
-  const float m = *std::max_element(c.values.begin(), c.values.end());
+  const float m = max_value(c.values);
   if (m == -std::numeric_limits<float>::infinity()) {  // every logit banned: uniform
     for (float& v : c.values) v = 1.0f / static_cast<float>(c.size());
     c.probs = true;
     return;
   }
-  double sum = 0;
-  for (float& v : c.values) {
-    v = std::exp(v - m);
-    sum += v;
-  }
-  for (float& v : c.values) v = static_cast<float>(v / sum);
+  for (float& v : c.values) v = std::exp(v - m);
+  const float inv = static_cast<float>(1.0 / sum_values(c.values));
+  for (float& v : c.values) v *= inv;
   c.probs = true;
 }
 
 size_t detail::scan_sorted(Candidates& c, const std::function<bool(size_t, float)>& take) {
   const size_t n = c.size();
-  size_t sorted_n = c.sorted ? n : 0;
   size_t i = 0;
+  if (c.sorted) {
+    while (i < n && take(i, c.values[i])) ++i;
+    return i;
+  }
+  // One (value, id) array for all rounds; each round sorts the next, 4x longer, stretch.
+  std::vector<std::pair<float, int32_t>> v(n);
+  for (size_t k = 0; k < n; ++k) v[k] = {c.values[k], c.ids[k]};
+  auto cmp = [](const auto& a, const auto& b) {
+    return better(a.first, a.second, b.first, b.second);
+  };
+  size_t sorted_n = 0;
   while (i < n) {
     if (i == sorted_n) {
-      const size_t next = std::min(n, std::max<size_t>(64, 4 * sorted_n));
-      sort_range(c, sorted_n, next);
+      size_t next = std::min(n, std::max<size_t>(64, 4 * sorted_n));
+      if (next > n / 4) next = n;  // most of it: one full sort is cheaper than more rounds
+      std::partial_sort(v.begin() + static_cast<std::ptrdiff_t>(sorted_n),
+                        v.begin() + static_cast<std::ptrdiff_t>(next), v.end(), cmp);
       sorted_n = next;
     }
-    if (!take(i, c.values[i])) break;
+    if (!take(i, v[i].first)) break;
     ++i;
   }
+  for (size_t k = 0; k < n; ++k) {
+    c.values[k] = v[k].first;
+    c.ids[k] = v[k].second;
+  }
+  c.by_id = false;
+  c.sorted = sorted_n == n;
   return i;
 }
 
 void sampler_top_p(Candidates& c, float p, size_t min_keep) {
   if (p >= 1.0f || c.ids.empty()) return;
   ensure_probs(c);
+  if (!c.sorted && c.size() > 1024) {
+    // Tokens below (1 - p) / n hold at most 1 - p of the mass together, so the ones at or above
+    // it already reach p and the nucleus ends among them: drop the rest before sorting.
+    const float floor = (1.0f - p) / static_cast<float>(c.size());
+    size_t above = 0;
+    for (float v : c.values) above += v >= floor;
+    if (above >= min_keep) {
+      size_t w = 0;
+      for (size_t i = 0; i < c.size(); ++i)
+        if (c.values[i] >= floor) {
+          c.ids[w] = c.ids[i];
+          c.values[w++] = c.values[i];
+        }
+      truncate(c, w);
+    }
+  }
   double mass = 0;
   const size_t n = scan_sorted(c, [&](size_t i, float v) {
     if (mass >= p && i >= min_keep) return false;
@@ -336,23 +393,10 @@ int32_t sampler_argmax(const Candidates& c) {
 
 int32_t sampler_argmax(std::span<const float> logits) {
   WICK_CHECK(!logits.empty(), ErrorKind::kInvalidArgument, "sampler: empty logits");
-  // The maximum through 16 independent lanes (vectorises), then its first position: the
-  // lowest id among ties. std::max_element is a serial dependency chain, ~5x slower.
-  constexpr size_t kLanes = 16;
-  const float* v = logits.data();
-  const size_t n = logits.size();
-  float m = v[0];
-  size_t i = 0;
-  if (n >= kLanes) {
-    float lanes[kLanes];
-    for (size_t j = 0; j < kLanes; ++j) lanes[j] = v[j];
-    for (i = kLanes; i + kLanes <= n; i += kLanes)
-      for (size_t j = 0; j < kLanes; ++j) lanes[j] = v[i + j] > lanes[j] ? v[i + j] : lanes[j];
-    for (size_t j = 0; j < kLanes; ++j) m = lanes[j] > m ? lanes[j] : m;
-  }
-  for (; i < n; ++i) m = v[i] > m ? v[i] : m;
-  for (size_t k = 0; k < n; ++k)
-    if (v[k] == m) return static_cast<int32_t>(k);
+  // The maximum, then its first position: the lowest id among ties.
+  const float m = max_value(logits);
+  for (size_t k = 0; k < logits.size(); ++k)
+    if (logits[k] == m) return static_cast<int32_t>(k);
   return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
 }
 

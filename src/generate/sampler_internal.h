@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <unordered_map>
 
 #include "generate/sampler.h"
@@ -23,7 +24,9 @@ void truncate(Candidates& c, size_t n);
 void ensure_probs(Candidates& c);   // softmax, or renormalise probabilities
 void ensure_logits(Candidates& c);  // log of probabilities (softmax-equivalent logits)
 size_t draw_index(const Candidates& c, Rng& rng);
-double entropy(const Candidates& c);  // c: normalised probabilities, nats
+float max_value(std::span<const float> v);    // -inf when empty
+double sum_values(std::span<const float> v);  // in double, four lanes
+double entropy(const Candidates& c);          // c: normalised probabilities, nats
 // Walks candidates in descending order, sorting a growing prefix only as far as needed, while
 // take(i, value) says so; returns how many were taken.
 size_t scan_sorted(Candidates& c, const std::function<bool(size_t, float)>& take);

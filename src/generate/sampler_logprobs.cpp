@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "generate/sampler.h"
+#include "generate/sampler_internal.h"
 
 namespace wick::gen {
 
@@ -16,10 +16,10 @@ TokenLogprobs token_logprobs(std::span<const float> logits, int32_t id, int top_
   WICK_CHECK(id >= 0 && static_cast<size_t>(id) < vocab, ErrorKind::kInvalidArgument,
              "logprobs: token id {} is outside the vocabulary (size {})", id, vocab);
   WICK_CHECK(top_n >= 0, ErrorKind::kInvalidArgument, "top_logprobs must be >= 0, got {}", top_n);
-  const float m = *std::max_element(logits.begin(), logits.end());
-  double sum = 0;
-  for (float l : logits) sum += std::exp(static_cast<double>(l) - m);
-  const double lse = m + std::log(sum);
+  const float m = detail::max_value(logits);
+  std::vector<float> e(logits.size());
+  for (size_t i = 0; i < e.size(); ++i) e[i] = std::exp(logits[i] - m);
+  const double lse = m + std::log(detail::sum_values(e));
   TokenLogprobs out;
   out.id = id;
   out.logprob = static_cast<float>(logits[static_cast<size_t>(id)] - lse);

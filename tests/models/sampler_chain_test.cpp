@@ -129,6 +129,35 @@ TEST(SamplerChain, TopKSelectsWithoutSortingEverything) {
   EXPECT_EQ(t.ids, (std::vector<int32_t>{1, 2}));
 }
 
+// The partial-selection paths (heap top-k, pre-filtered lazily sorted top-p, vectorised argmax)
+// against a plain full sort on a 5000-token vocabulary with ties.
+TEST(SamplerChain, LargeVocabularyMatchesFullSortReference) {
+  Rng rng(5);
+  std::vector<float> logits(5000);
+  for (float& l : logits) l = static_cast<float>(static_cast<int>(rng.uniform() * 400)) / 40.0f;
+  std::vector<int32_t> order(logits.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int32_t>(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+  Candidates k = Candidates::from_logits(logits);
+  sampler_top_k(k, 50);
+  EXPECT_EQ(k.ids, std::vector<int32_t>(order.begin(), order.begin() + 50));
+  EXPECT_EQ(sampler_argmax(std::span<const float>(logits)), order[0]);
+  EXPECT_EQ(sampler_argmax(Candidates::from_logits(logits)), order[0]);
+  // Reference top-p: softmax, walk the full sort until the mass reaches p.
+  double z = 0;
+  for (float l : logits) z += std::exp(static_cast<double>(l) - logits[order[0]]);
+  for (float p : {0.1f, 0.5f, 0.9f, 0.99f}) {
+    size_t n = 0;
+    double mass = 0;
+    while (n < order.size() && mass < p)
+      mass += std::exp(static_cast<double>(logits[order[n++]]) - logits[order[0]]) / z;
+    Candidates c = Candidates::from_logits(logits);
+    sampler_top_p(c, p);
+    EXPECT_EQ(c.ids, std::vector<int32_t>(order.begin(), order.begin() + n)) << "p " << p;
+  }
+}
+
 TEST(SamplerChain, TopPAndMinPWithMinKeep) {
   Candidates c = probs_of({0.1f, 0.6f, 0.3f});
   sampler_top_p(c, 0.5f);  // 0.6 >= 0.5 alone
