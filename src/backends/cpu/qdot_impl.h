@@ -92,28 +92,30 @@ WICK_INLINE __m256i iq4_table() {
 // unsigned codes with x = d * code + m.
 template <DType T>
 struct W32;
+// Q4_0 and Q5_0 as unsigned codes with a min of -8 d / -16 d (x = d * code + min): measured
+// faster than subtracting the offset and moving the sign onto the activations.
 template <>
 struct W32<DType::kQ4_0> {
   using Block = quant::BlockQ4_0;
-  static constexpr bool kSigned = true;
-  static WICK_INLINE __m256i codes(const Block& b) {
-    return _mm256_sub_epi8(nibbles32(b.qs), _mm256_set1_epi8(8));
-  }
+  static constexpr bool kSigned = false;
+  static WICK_INLINE __m256i codes(const Block& b) { return nibbles32(b.qs); }
+  static WICK_INLINE float min(const Block& b) { return -8.0f * half(b.d); }
 };
 template <>
 struct W32<DType::kQ4_1> {
   using Block = quant::BlockQ4_1;
   static constexpr bool kSigned = false;
   static WICK_INLINE __m256i codes(const Block& b) { return nibbles32(b.qs); }
+  static WICK_INLINE float min(const Block& b) { return half(b.m); }
 };
 template <>
 struct W32<DType::kQ5_0> {
   using Block = quant::BlockQ5_0;
-  static constexpr bool kSigned = true;
+  static constexpr bool kSigned = false;
   static WICK_INLINE __m256i codes(const Block& b) {
-    return _mm256_sub_epi8(_mm256_or_si256(nibbles32(b.qs), fifth_bits32(b.qh)),
-                           _mm256_set1_epi8(16));
+    return _mm256_or_si256(nibbles32(b.qs), fifth_bits32(b.qh));
   }
+  static WICK_INLINE float min(const Block& b) { return -16.0f * half(b.d); }
 };
 template <>
 struct W32<DType::kQ5_1> {
@@ -122,6 +124,7 @@ struct W32<DType::kQ5_1> {
   static WICK_INLINE __m256i codes(const Block& b) {
     return _mm256_or_si256(nibbles32(b.qs), fifth_bits32(b.qh));
   }
+  static WICK_INLINE float min(const Block& b) { return half(b.m); }
 };
 template <>
 struct W32<DType::kQ8_0> {
@@ -138,15 +141,6 @@ struct W32<DType::kIQ4_NL> {
   }
 };
 
-template <class B>
-WICK_INLINE float block_min(const B& b) {
-  if constexpr (requires { b.m; }) {
-    return half(b.m);
-  } else {
-    return 0.0f;
-  }
-}
-
 // One weight block against R activation rows, into acc[r] (float lanes) and accm[r] (min terms).
 template <DType T, int R>
 WICK_INLINE void block32(const typename W32<T>::Block& w, const void* act, size_t stride, int64_t b,
@@ -154,6 +148,8 @@ WICK_INLINE void block32(const typename W32<T>::Block& w, const void* act, size_
   const __m256i q = W32<T>::codes(w);
   const __m256i u = W32<T>::kSigned ? _mm256_sign_epi8(q, q) : q;
   const float dw = half(w.d);
+  float mw = 0.0f;
+  if constexpr (!W32<T>::kSigned) mw = W32<T>::min(w);
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r) {
     const ActQ8& a = reinterpret_cast<const ActQ8*>(act_row(act, stride, r))[b];
@@ -161,7 +157,7 @@ WICK_INLINE void block32(const typename W32<T>::Block& w, const void* act, size_
     if constexpr (W32<T>::kSigned) av = _mm256_sign_epi8(av, q);
     const __m256i p = dot_u8s8(_mm256_setzero_si256(), u, av);
     acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * a.d), acc[r]);
-    if constexpr (!W32<T>::kSigned) accm[r] += block_min(w) * a.s;
+    if constexpr (!W32<T>::kSigned) accm[r] += mw * a.s;
   }
 }
 

@@ -60,19 +60,19 @@ void quantize_act_q8(const float* x, int64_t k, ActQ8* out) {
 
 // ---- 32-wide types: codes of one block (value j of the block in c[j]) ----
 
-void codes_q4(const uint8_t* qs, int offset, int* c) {
+void codes_q4(const uint8_t* qs, int* c) {
   for (int j = 0; j < 16; ++j) {
-    c[j] = (qs[j] & 0x0f) - offset;
-    c[j + 16] = (qs[j] >> 4) - offset;
+    c[j] = qs[j] & 0x0f;
+    c[j + 16] = qs[j] >> 4;
   }
 }
 
-void codes_q5(const uint8_t* qh_bytes, const uint8_t* qs, int offset, int* c) {
+void codes_q5(const uint8_t* qh_bytes, const uint8_t* qs, int* c) {
   uint32_t qh;
   std::memcpy(&qh, qh_bytes, 4);
   for (int j = 0; j < 16; ++j) {
-    c[j] = ((qs[j] & 0x0f) | (((qh >> j) & 1) << 4)) - offset;
-    c[j + 16] = ((qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - offset;
+    c[j] = (qs[j] & 0x0f) | (((qh >> j) & 1) << 4);
+    c[j + 16] = (qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4);
   }
 }
 
@@ -91,20 +91,22 @@ float dot_row_32(const void* w_row, const ActQ8* a, int64_t n_blocks) {
     float dw = 0.0f, mw = 0.0f;
     if constexpr (kType == DType::kQ4_0) {
       const auto& w = static_cast<const quant::BlockQ4_0*>(w_row)[b];
-      codes_q4(w.qs, 8, c);
+      codes_q4(w.qs, c);  // unsigned codes with a min of -8 d, as the SIMD builds
       dw = f16_to_f32(w.d);
+      mw = -8.0f * dw;
     } else if constexpr (kType == DType::kQ4_1) {
       const auto& w = static_cast<const quant::BlockQ4_1*>(w_row)[b];
-      codes_q4(w.qs, 0, c);
+      codes_q4(w.qs, c);
       dw = f16_to_f32(w.d);
       mw = f16_to_f32(w.m);
     } else if constexpr (kType == DType::kQ5_0) {
       const auto& w = static_cast<const quant::BlockQ5_0*>(w_row)[b];
-      codes_q5(w.qh, w.qs, 16, c);
+      codes_q5(w.qh, w.qs, c);
       dw = f16_to_f32(w.d);
+      mw = -16.0f * dw;
     } else if constexpr (kType == DType::kQ5_1) {
       const auto& w = static_cast<const quant::BlockQ5_1*>(w_row)[b];
-      codes_q5(w.qh, w.qs, 0, c);
+      codes_q5(w.qh, w.qs, c);
       dw = f16_to_f32(w.d);
       mw = f16_to_f32(w.m);
     } else if constexpr (kType == DType::kQ8_0) {
