@@ -1,0 +1,409 @@
+// OpenAI request parsing and response building (see openai_api.h).
+#include "serve/openai_api.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <random>
+
+#include "core/error.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer.h"
+
+namespace wick::serve {
+
+using nlohmann::json;
+
+ApiError::ApiError(int status_, std::string message, std::string param_, std::string code_)
+    : std::runtime_error(std::move(message)),
+      status(status_),
+      type(status_ >= 500 ? "server_error" : "invalid_request_error"),
+      param(std::move(param_)),
+      code(std::move(code_)) {
+  if (status == 401) type = "authentication_error";
+  if (status == 404 && code.empty()) code = "not_found";
+}
+
+json error_json(const ApiError& e) {
+  json err = {{"message", e.what()}, {"type", e.type}, {"param", nullptr}, {"code", nullptr}};
+  if (!e.param.empty()) err["param"] = e.param;
+  if (!e.code.empty()) err["code"] = e.code;
+  return {{"error", err}};
+}
+
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+namespace {
+
+[[noreturn]] void bad_field(const std::string& name, const std::string& expected) {
+  throw ApiError(400, fmt::format("field \"{}\": expected {}", name, expected), name,
+                 "invalid_value");
+}
+
+// The field, or null when absent or null.
+const json* field(const json& body, const std::string& name) {
+  auto it = body.find(name);
+  return it == body.end() || it->is_null() ? nullptr : &*it;
+}
+
+bool bool_field(const json& body, const std::string& name, bool def) {
+  const json* v = field(body, name);
+  if (!v) return def;
+  if (!v->is_boolean()) bad_field(name, "a boolean");
+  return v->get<bool>();
+}
+
+int64_t int_field(const json& body, const std::string& name, int64_t def, int64_t lo, int64_t hi) {
+  const json* v = field(body, name);
+  if (!v) return def;
+  const std::string expected = fmt::format("an integer in [{}, {}]", lo, hi);
+  if (v->is_number_unsigned()) {
+    const auto u = v->get<uint64_t>();
+    if (u > static_cast<uint64_t>(hi)) bad_field(name, expected);
+    return static_cast<int64_t>(u);
+  }
+  if (!v->is_number_integer()) bad_field(name, expected);
+  const auto x = v->get<int64_t>();
+  if (x < lo || x > hi) bad_field(name, expected);
+  return x;
+}
+
+double number_field(const json& body, const std::string& name, double def, double lo, double hi) {
+  const json* v = field(body, name);
+  if (!v) return def;
+  if (!v->is_number()) bad_field(name, fmt::format("a number in [{}, {}]", lo, hi));
+  const auto x = v->get<double>();
+  if (!(x >= lo && x <= hi)) bad_field(name, fmt::format("a number in [{}, {}]", lo, hi));
+  return x;
+}
+
+// Sampling fields the engine's sampler has, in one place.
+void parse_sampling(const json& body, gen::SamplingParams& p) {
+  p.temperature = static_cast<float>(number_field(body, "temperature", p.temperature, 0, 2));
+  p.top_p = static_cast<float>(number_field(body, "top_p", p.top_p, 0, 1));
+  p.top_k = static_cast<int>(int_field(body, "top_k", p.top_k, -1, 1 << 30));
+  p.min_p = static_cast<float>(number_field(body, "min_p", p.min_p, 0, 1));
+  p.repeat_penalty =
+      static_cast<float>(number_field(body, "repetition_penalty", p.repeat_penalty, 1e-3, 100));
+  const json* seed = field(body, "seed");
+  if (seed) {
+    if (!seed->is_number_integer()) bad_field("seed", "an integer");
+    p.seed = seed->is_number_unsigned() ? seed->get<uint64_t>()
+                                        : static_cast<uint64_t>(seed->get<int64_t>());
+  } else {
+    p.seed = std::random_device{}();
+  }
+}
+
+// Constrained decoding hook (issue 8): response_format / grammar become a TokenConstraint
+// factory here. Until then, anything beyond plain text is refused rather than ignored.
+void parse_constraint(const json& body, RequestSpec& spec) {
+  (void)spec;
+  if (const json* rf = field(body, "response_format")) {
+    if (!rf->is_object() || !rf->contains("type") || !(*rf)["type"].is_string())
+      bad_field("response_format", "an object with a string \"type\"");
+    if ((*rf)["type"] != "text")
+      throw ApiError(400, "response_format other than \"text\" is not supported yet",
+                     "response_format", "unsupported");
+  }
+  for (const char* name : {"grammar", "json_schema", "guided_json", "guided_regex"})
+    if (field(body, name))
+      throw ApiError(400, fmt::format("field \"{}\" is not supported yet", name), name,
+                     "unsupported");
+}
+
+std::vector<std::string> parse_stop(const json& body) {
+  const json* v = field(body, "stop");
+  if (!v) return {};
+  if (v->is_string()) return {v->get<std::string>()};
+  if (!v->is_array() || v->size() > 16) bad_field("stop", "a string or up to 16 strings");
+  std::vector<std::string> out;
+  for (const json& s : *v) {
+    if (!s.is_string() || s.get<std::string>().empty())
+      bad_field("stop", "a string or up to 16 non-empty strings");
+    out.push_back(s.get<std::string>());
+  }
+  return out;
+}
+
+std::vector<int32_t> ids_from_json(const json& a, const std::string& name, int64_t vocab) {
+  std::vector<int32_t> ids;
+  for (const json& t : a) {
+    if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() >= vocab)
+      bad_field(name, fmt::format("token ids in [0, {})", vocab));
+    ids.push_back(static_cast<int32_t>(t.get<int64_t>()));
+  }
+  return ids;
+}
+
+const tok::Tokenizer& need_tokenizer(const ServedModel& m, const char* what) {
+  if (!m.tokenizer) throw ApiError(400, fmt::format("{}: the model has no tokenizer", what));
+  return *m.tokenizer;
+}
+
+std::vector<int32_t> chat_prompt(const json& body, const ServedModel& m) {
+  const json* msgs = field(body, "messages");
+  if (!msgs || !msgs->is_array() || msgs->empty())
+    bad_field("messages", "a non-empty array of messages");
+  for (size_t i = 0; i < msgs->size(); ++i) {
+    const json& msg = (*msgs)[i];
+    const std::string name = fmt::format("messages[{}]", i);
+    if (!msg.is_object()) bad_field(name, "an object");
+    if (!msg.contains("role") || !msg["role"].is_string()) bad_field(name + ".role", "a string");
+    if (msg.contains("content") && !msg["content"].is_null() && !msg["content"].is_string() &&
+        !msg["content"].is_array())
+      bad_field(name + ".content", "a string or an array of content parts");
+  }
+  if (!m.chat_template)
+    throw ApiError(400, "the model has no chat template; use /v1/completions", "messages");
+  std::string text;
+  try {
+    text = m.chat_template->render(*msgs, true);
+  } catch (const Error& e) {
+    throw ApiError(400, fmt::format("messages: the chat template failed: {}", e.what()),
+                   "messages");
+  }
+  return need_tokenizer(m, "messages").encode(text, false);
+}
+
+std::vector<int32_t> completion_prompt(const json& body, const ServedModel& m) {
+  const json* p = field(body, "prompt");
+  const char* expected = "a string, an array of token ids, or an array holding one of them";
+  if (!p) bad_field("prompt", expected);
+  if (p->is_array() && p->size() == 1 && ((*p)[0].is_string() || (*p)[0].is_array()))
+    p = &(*p)[0];  // a batch of one prompt
+  if (p->is_string()) return need_tokenizer(m, "prompt").encode(p->get<std::string>(), true);
+  if (p->is_array()) return ids_from_json(*p, "prompt", m.vocab_size);
+  bad_field("prompt", expected);
+}
+
+}  // namespace
+
+void check_model(const json& body, const ServedModel& m) {
+  const json* model = field(body, "model");
+  if (!model) return;
+  if (!model->is_string()) bad_field("model", "a string");
+  if (model->get<std::string>() != m.name)
+    throw ApiError(404,
+                   fmt::format("model \"{}\" does not exist; this server serves \"{}\"",
+                               model->get<std::string>(), m.name),
+                   "model", "model_not_found");
+}
+
+CompletionRequest parse_completion(const json& body, bool chat, const ServedModel& m) {
+  if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object");
+  check_model(body, m);
+  CompletionRequest r;
+  r.chat = chat;
+  RequestSpec& s = r.spec;
+  s.prompt = chat ? chat_prompt(body, m) : completion_prompt(body, m);
+  const char* prompt_field = chat ? "messages" : "prompt";
+  if (s.prompt.empty()) bad_field(prompt_field, "a non-empty prompt");
+  const auto len = static_cast<int64_t>(s.prompt.size());
+  if (len >= m.max_context)
+    throw ApiError(400,
+                   fmt::format("the prompt has {} tokens; this model's context holds {} (prompt "
+                               "and completion)",
+                               len, m.max_context),
+                   prompt_field, "context_length_exceeded");
+  const int64_t room = m.max_context - len;
+  int64_t max_tokens = int_field(body, "max_tokens", chat ? room : 16, 1, 1 << 30);
+  if (chat) max_tokens = int_field(body, "max_completion_tokens", max_tokens, 1, 1 << 30);
+  s.max_tokens = static_cast<int>(std::min(max_tokens, room));
+  s.n = static_cast<int>(int_field(body, "n", 1, 1, 128));
+  s.stop = parse_stop(body);
+  s.sampling = m.defaults;
+  parse_sampling(body, s.sampling);
+  s.ignore_eos = bool_field(body, "ignore_eos", false);
+  if (chat) {
+    s.logprobs = bool_field(body, "logprobs", false);
+    s.top_logprobs = static_cast<int>(int_field(body, "top_logprobs", 0, 0, 20));
+    if (s.top_logprobs > 0 && !s.logprobs)
+      throw ApiError(400, "top_logprobs needs logprobs: true", "top_logprobs", "invalid_value");
+  } else {
+    const json* lp = field(body, "logprobs");
+    if (lp) {
+      s.logprobs = true;
+      s.top_logprobs = static_cast<int>(int_field(body, "logprobs", 0, 0, 5));
+    }
+    if (bool_field(body, "echo", false))
+      throw ApiError(400, "echo is not supported", "echo", "unsupported");
+  }
+  r.stream = bool_field(body, "stream", false);
+  if (const json* so = field(body, "stream_options")) {
+    if (!so->is_object()) bad_field("stream_options", "an object");
+    r.include_usage = bool_field(*so, "include_usage", false);
+  }
+  parse_constraint(body, s);
+  return r;
+}
+
+std::vector<std::vector<int32_t>> parse_embedding_input(const json& body, const ServedModel& m) {
+  if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object");
+  check_model(body, m);
+  if (const json* f = field(body, "encoding_format"))
+    if (!f->is_string() || (*f != "float" && *f != "base64"))
+      bad_field("encoding_format", "\"float\" or \"base64\"");
+  const json* in = field(body, "input");
+  const char* expected = "a string, an array of strings, or token id arrays";
+  if (!in) bad_field("input", expected);
+  std::vector<std::vector<int32_t>> out;
+  auto one = [&](const json& x) {
+    if (x.is_string()) {
+      out.push_back(need_tokenizer(m, "input").encode(x.get<std::string>(), true));
+    } else if (x.is_array()) {
+      out.push_back(ids_from_json(x, "input", m.vocab_size));
+    } else {
+      bad_field("input", expected);
+    }
+    if (out.back().empty()) bad_field("input", "non-empty inputs");
+  };
+  if (in->is_array() && !in->empty() && !(*in)[0].is_number()) {
+    if (in->size() > 256) bad_field("input", "at most 256 inputs");
+    for (const json& x : *in) one(x);
+  } else {
+    one(*in);
+  }
+  return out;
+}
+
+// ---- responses ----
+
+CompletionWriter::CompletionWriter(const CompletionRequest& req, const ServedModel& m,
+                                   std::string id)
+    : req_(req),
+      m_(m),
+      id_(std::move(id)),
+      created_(std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count()),
+      choices_(static_cast<size_t>(req.spec.n)) {}
+
+json CompletionWriter::usage() const {
+  const auto prompt = static_cast<int64_t>(req_.spec.prompt.size());
+  return {{"prompt_tokens", prompt},
+          {"completion_tokens", completion_tokens_},
+          {"total_tokens", prompt + completion_tokens_}};
+}
+
+json CompletionWriter::chunk_base() const {
+  json j = {{"id", id_},
+            {"object", req_.chat ? "chat.completion.chunk" : "text_completion"},
+            {"created", created_},
+            {"model", m_.name}};
+  if (req_.include_usage) j["usage"] = nullptr;
+  return j;
+}
+
+json CompletionWriter::logprobs_json(const std::vector<TokenOut>& tokens,
+                                     size_t text_offset) const {
+  auto piece = [&](int32_t id) {
+    const int32_t one[1] = {id};
+    return m_.tokenizer ? m_.tokenizer->decode(one, false) : std::to_string(id);
+  };
+  auto bytes = [](const std::string& s) {
+    json b = json::array();
+    for (unsigned char c : s) b.push_back(static_cast<int>(c));
+    return b;
+  };
+  if (req_.chat) {
+    json content = json::array();
+    for (const TokenOut& t : tokens) {
+      const std::string p = piece(t.id);
+      json top = json::array();
+      for (const TokenAlt& a : t.top) {
+        const std::string ap = piece(a.id);
+        top.push_back({{"token", ap}, {"logprob", a.logprob}, {"bytes", bytes(ap)}});
+      }
+      content.push_back(
+          {{"token", p}, {"logprob", t.logprob}, {"bytes", bytes(p)}, {"top_logprobs", top}});
+    }
+    return {{"content", content}};
+  }
+  json out = {{"tokens", json::array()},
+              {"token_logprobs", json::array()},
+              {"top_logprobs", json::array()},
+              {"text_offset", json::array()}};
+  for (const TokenOut& t : tokens) {
+    const std::string p = piece(t.id);
+    out["tokens"].push_back(p);
+    out["token_logprobs"].push_back(t.logprob);
+    json top = json::object();
+    for (const TokenAlt& a : t.top) top[piece(a.id)] = a.logprob;
+    out["top_logprobs"].push_back(top);
+    out["text_offset"].push_back(text_offset);
+    text_offset += p.size();
+  }
+  return out;
+}
+
+std::vector<std::string> CompletionWriter::chunks(const Event& ev) {
+  Choice& c = choices_[static_cast<size_t>(ev.choice)];
+  completion_tokens_ += static_cast<int64_t>(ev.tokens.size());
+  std::vector<std::string> out;
+  auto choice_json = [&](json delta_or_text, json logprobs, json finish) {
+    json ch = {{"index", ev.choice},
+               {"logprobs", std::move(logprobs)},
+               {"finish_reason", std::move(finish)}};
+    if (req_.chat)
+      ch["delta"] = std::move(delta_or_text);
+    else
+      ch["text"] = std::move(delta_or_text);
+    json j = chunk_base();
+    j["choices"] = json::array({ch});
+    return dump(j);
+  };
+  if (req_.chat && !c.started)
+    out.push_back(choice_json({{"role", "assistant"}, {"content", ""}}, nullptr, nullptr));
+  c.started = true;
+  if (!ev.text.empty() || (req_.spec.logprobs && !ev.tokens.empty())) {
+    json lp = req_.spec.logprobs ? logprobs_json(ev.tokens, c.text.size()) : json(nullptr);
+    out.push_back(choice_json(req_.chat ? json{{"content", ev.text}} : json(ev.text), lp, nullptr));
+  }
+  c.text += ev.text;
+  if (ev.finish == Finish::kError) {
+    out.push_back(dump(error_json(ApiError(500, ev.error))));
+  } else if (ev.finish != Finish::kNone) {
+    out.push_back(
+        choice_json(req_.chat ? json::object() : json(""), nullptr, finish_reason_name(ev.finish)));
+  }
+  return out;
+}
+
+std::string CompletionWriter::usage_chunk() const {
+  json j = chunk_base();
+  j["choices"] = json::array();
+  j["usage"] = usage();
+  return dump(j);
+}
+
+void CompletionWriter::add(const Event& ev) {
+  Choice& c = choices_[static_cast<size_t>(ev.choice)];
+  c.text += ev.text;
+  c.tokens.insert(c.tokens.end(), ev.tokens.begin(), ev.tokens.end());
+  completion_tokens_ += static_cast<int64_t>(ev.tokens.size());
+  if (ev.finish != Finish::kNone) c.finish = ev.finish;
+  if (ev.finish == Finish::kError) throw ApiError(500, ev.error);
+}
+
+std::string CompletionWriter::response() const {
+  json choices = json::array();
+  for (size_t i = 0; i < choices_.size(); ++i) {
+    const Choice& c = choices_[i];
+    json lp = req_.spec.logprobs ? logprobs_json(c.tokens, 0) : json(nullptr);
+    json ch = {{"index", i}, {"logprobs", lp}, {"finish_reason", finish_reason_name(c.finish)}};
+    if (req_.chat)
+      ch["message"] = {{"role", "assistant"}, {"content", c.text}};
+    else
+      ch["text"] = c.text;
+    choices.push_back(ch);
+  }
+  json j = {{"id", id_},           {"object", req_.chat ? "chat.completion" : "text_completion"},
+            {"created", created_}, {"model", m_.name},
+            {"choices", choices},  {"usage", usage()}};
+  return dump(j);
+}
+
+}  // namespace wick::serve
