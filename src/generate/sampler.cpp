@@ -123,9 +123,15 @@ double entropy(const Candidates& c) {  // c: normalised probabilities
 
 using namespace detail;
 
+namespace {
+// Below this a temperature is greedy: logits / t would reach infinity for ordinary logits.
+constexpr float kMinTemperature = 1e-6f;
+}  // namespace
+
 void sampler_temperature(Candidates& c, float temperature) {
   WICK_CHECK(temperature > 0, ErrorKind::kInvalidArgument, "temperature must be positive, got {}",
              temperature);
+  if (temperature < kMinTemperature) return sampler_top_k(c, 1);  // 1 / t would overflow
   ensure_logits(c);
   const float inv = 1.0f / temperature;  // a multiply vectorises; a divide per token is slow
   for (float& v : c.values) v *= inv;
@@ -139,8 +145,7 @@ void sampler_dynamic_temperature(Candidates& c, float temperature, float range, 
   ensure_probs(p);
   const double normalized_h = entropy(p) / std::log(static_cast<double>(c.size()));
   const double t = min_t + (max_t - min_t) * std::pow(normalized_h, static_cast<double>(exponent));
-  if (t > 0) return sampler_temperature(c, static_cast<float>(t));
-  sampler_top_k(c, 1);  // a zero temperature is greedy
+  sampler_temperature(c, std::max(static_cast<float>(t), kMinTemperature / 2));  // 0: greedy
 }
 
 void sampler_top_k(Candidates& c, int k) {

@@ -4,6 +4,8 @@
 // golden tiny model.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -13,6 +15,7 @@
 #include "core/thread_pool.h"
 #include "generate/generator.h"
 #include "generate/sampler.h"
+#include "generate/sampling_json.h"
 #include "models/registry.h"
 
 namespace wick::gen {
@@ -413,6 +416,62 @@ TEST(SamplerChain, Logprobs) {
   EXPECT_NEAR(pl[1].logprob, std::log(0.25), 1e-6);  // row 1 = {ln 3, 0}
   EXPECT_EQ(pl[1].top[0].id, 0);
   EXPECT_THROW(prompt_logprobs(rows, 4, prompt, 1), Error);
+}
+
+// Random valid parameter sets (any stage order, extreme values) on a small vocabulary: every
+// draw is a vocabulary id the mask allows, or a wick::Error; never a crash or a banned token.
+TEST(SamplerChain, RandomParametersNeverBreakTheChain) {
+  Rng rng(11);
+  auto pick = [&](double lo, double hi) { return lo + (hi - lo) * rng.uniform(); };
+  const char* kStages[] = {"penalties", "dry",     "top_n_sigma", "top_k", "typ_p",      "top_p",
+                           "min_p",     "epsilon", "eta",         "xtc",   "temperature"};
+  std::vector<float> logits(97);
+  std::vector<uint64_t> mask(2);
+  for (int trial = 0; trial < 3000; ++trial) {
+    for (float& l : logits) l = static_cast<float>(pick(-20, 20));
+    if (trial % 7 == 0) logits[3] = -INFINITY;
+    mask = {rng.next_u64(), rng.next_u64() | 1};
+    nlohmann::json body = {{"temperature", pick(0, 3)},
+                           {"top_k", static_cast<int>(pick(-1, 120))},
+                           {"top_p", pick(0, 1)},
+                           {"min_p", pick(0, 1)},
+                           {"typical_p", pick(0.01, 1)},
+                           {"repeat_penalty", pick(0.1, 3)},
+                           {"repeat_last_n", static_cast<int>(pick(-1, 10))},
+                           {"presence_penalty", pick(-2, 2)},
+                           {"frequency_penalty", pick(-2, 2)},
+                           {"top_n_sigma", pick(-1, 4)},
+                           {"epsilon_cutoff", pick(0, 0.5)},
+                           {"eta_cutoff", pick(0, 0.5)},
+                           {"dynatemp_range", pick(0, 2)},
+                           {"dynatemp_exponent", pick(0, 3)},
+                           {"xtc_probability", pick(0, 1)},
+                           {"xtc_threshold", pick(0, 0.6)},
+                           {"mirostat", static_cast<int>(pick(0, 2.99))},
+                           {"mirostat_tau", pick(0, 10)},
+                           {"mirostat_eta", pick(0, 1)},
+                           {"dry_multiplier", pick(0, 3)},
+                           {"dry_base", pick(1, 4)},
+                           {"dry_allowed_length", static_cast<int>(pick(0, 4))},
+                           {"min_keep", static_cast<int>(pick(0, 5))},
+                           {"seed", trial}};
+    std::vector<std::string> order;
+    for (const char* s : kStages)
+      if (rng.uniform() < 0.7) order.push_back(s);
+    body["samplers"] = order;
+    SamplingParams p;
+    sampling_from_json(body, p);
+    const std::vector<int32_t> eos = {5};
+    Sampler s(p, eos);
+    std::vector<int32_t> history = {1, 2, 3, 1, 2};
+    for (int step = 0; step < 4; ++step) {
+      const int32_t id = s.sample(logits, history, mask);
+      ASSERT_GE(id, 0) << body.dump();
+      ASSERT_LT(id, 97) << body.dump();
+      ASSERT_TRUE(mask[static_cast<size_t>(id) / 64] >> (id % 64) & 1) << body.dump();
+      history.push_back(id);
+    }
+  }
 }
 
 // Generation with a golden tiny model: the same seed gives the same tokens at 1 and 2 threads.
