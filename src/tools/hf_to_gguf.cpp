@@ -1,7 +1,7 @@
 // HF folder (config.json + safetensors) -> GGUF metadata and tensors, for the llama family
 // (llama, mistral, smollm, qwen2, qwen3) with llama.cpp's key names, tensor names and, for the
-// `llama` GGUF architecture, its Q/K row permutation. The tokenizer is not converted yet: the
-// output carries bos/eos ids but no tokenizer.ggml.* vocabulary.
+// `llama` GGUF architecture, its Q/K row permutation. The tokenizer and chat template come from
+// tokenizer.json / tokenizer_config.json (hf_tokenizer_to_gguf.cpp).
 #include <fmt/format.h>
 
 #include <array>
@@ -12,6 +12,7 @@
 #include "formats/weight_source.h"
 #include "models/config.h"
 #include "models/registry.h"
+#include "tools/hf_tokenizer_to_gguf.h"
 #include "tools/quantize.h"
 
 namespace wick::tools {
@@ -78,8 +79,10 @@ void write_metadata(const models::ModelConfig& c, const std::string& arch, const
     w.add_string(key("rope.scaling.type"), "linear");
     w.add_f32(key("rope.scaling.factor"), static_cast<float>(c.rope.factor));
   }
-  if (c.bos_token_id >= 0) w.add_u32("tokenizer.ggml.bos_token_id", c.bos_token_id);
-  if (!c.eos_token_ids.empty())
+  const HfTokenizerWritten tok = write_hf_tokenizer(dir, w);
+  if (c.bos_token_id >= 0 && !tok.bos_id)
+    w.add_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(c.bos_token_id));
+  if (!c.eos_token_ids.empty() && !tok.eos_id)
     w.add_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(c.eos_token_ids[0]));
 }
 
