@@ -21,11 +21,14 @@ tok::GgufVocab gguf_vocab(const GgufFile& f) {
   tok::GgufVocab v;
   v.model = std::string(f.get_string_or("tokenizer.ggml.model", ""));
   v.pre = std::string(f.get_string_or("tokenizer.ggml.pre", ""));
-  for (std::string_view t : f.get_string_array("tokenizer.ggml.tokens")) v.tokens.emplace_back(t);
+  const auto tokens = f.get_string_array("tokenizer.ggml.tokens");  // views into the file
+  v.tokens.assign(tokens.begin(), tokens.end());
   if (f.find("tokenizer.ggml.token_type"))
     v.token_types = f.get_i32_array("tokenizer.ggml.token_type");
-  if (f.find("tokenizer.ggml.merges"))
-    for (std::string_view m : f.get_string_array("tokenizer.ggml.merges")) v.merges.emplace_back(m);
+  if (f.find("tokenizer.ggml.merges")) {
+    const auto merges = f.get_string_array("tokenizer.ggml.merges");
+    v.merges.assign(merges.begin(), merges.end());
+  }
   if (f.find("tokenizer.ggml.scores")) v.scores = f.get_f32_array("tokenizer.ggml.scores");
   v.unk_id = optional_id(f, "tokenizer.ggml.unknown_token_id", v.tokens.size());
   v.bos_id = optional_id(f, "tokenizer.ggml.bos_token_id", v.tokens.size());

@@ -2,13 +2,14 @@
 // ones the corresponding HF tokenizer.json files use (llama.cpp keys them by tokenizer.ggml.pre).
 #include "tokenizer/gguf_vocab.h"
 
-#include <algorithm>
+#include <cmath>
+#include <deque>
 #include <string_view>
-#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "tokenizer/model.h"
 
 namespace wick::tok {
 namespace {
@@ -62,12 +63,20 @@ Json byte_level_pre_tokenizer(const std::string& pre) {
   return {{"type", "Sequence"}, {"pretokenizers", steps}};
 }
 
-Json post_processor(const GgufVocab& v) {
+// The token strings and scores the tokenizer is built from: views into the GgufVocab, except
+// respelled user-defined SentencePiece pieces (see respell_user_tokens), which live here.
+struct Spelling {
+  std::vector<std::string_view> tokens;
+  std::vector<float> scores;
+  std::deque<std::string> respelled;
+};
+
+Json post_processor(const GgufVocab& v, const Spelling& sp) {
   Json single = Json::array(), specials = Json::object();
   const auto add = [&](const std::optional<int32_t>& id, const char* what) {
     if (!id)
       fail(ErrorKind::kParse, "GGUF add_{}_token is set but {}_token_id is missing", what, what);
-    const std::string name = v.tokens[*id];
+    const std::string name(sp.tokens[*id]);
     single.push_back({{"SpecialToken", {{"id", name}, {"type_id", 0}}}});
     specials[name] = {{"id", name}, {"ids", {*id}}, {"tokens", {name}}};
   };
@@ -80,46 +89,48 @@ Json post_processor(const GgufVocab& v) {
           {"special_tokens", specials}};
 }
 
-// SentencePiece merges from scores, as HF's SentencePieceExtractor builds them: every split of
-// a token into two vocabulary tokens is a merge; merges are ordered by the merged token's score
-// (higher first), ties by the merged token's id, then by the left and right ids.
-Json merges_from_scores(const GgufVocab& v) {
-  std::unordered_map<std::string_view, int32_t> ids;
-  ids.reserve(v.tokens.size());
-  // v.tokens here already has spaces mapped to U+2581 (spm_tokens).
-  for (size_t i = 0; i < v.tokens.size(); ++i) ids.emplace(v.tokens[i], static_cast<int32_t>(i));
-  struct Merge {
-    float score;
-    int32_t merged, left, right;
-    size_t left_len, right_len;
-  };
-  std::vector<Merge> merges;
-  for (size_t i = 0; i < v.tokens.size(); ++i) {
-    const std::string_view t = v.tokens[i];
-    for (size_t cut = 1; cut < t.size(); ++cut) {
-      if ((static_cast<unsigned char>(t[cut]) & 0xC0) == 0x80) continue;  // inside a code point
-      const auto l = ids.find(t.substr(0, cut));
-      if (l == ids.end()) continue;
-      const auto r = ids.find(t.substr(cut));
-      if (r == ids.end()) continue;
-      merges.push_back(
-          {v.scores[i], static_cast<int32_t>(i), l->second, r->second, cut, t.size() - cut});
+// Control tokens are HF special added tokens; user-defined ones are non-special added tokens.
+std::vector<AddedToken> added_tokens(const GgufVocab& v, const Spelling& sp, bool spm) {
+  std::vector<AddedToken> added;
+  for (size_t id = 0; id < v.token_types.size(); ++id) {
+    const auto type = static_cast<GgufTokenType>(v.token_types[id]);
+    if (type == GgufTokenType::kControl || type == GgufTokenType::kUserDefined ||
+        (spm && type == GgufTokenType::kUnknown)) {
+      AddedToken& t = added.emplace_back();
+      t.id = static_cast<int32_t>(id);
+      t.content = sp.tokens[id];
+      t.special = type != GgufTokenType::kUserDefined;
     }
   }
-  std::sort(merges.begin(), merges.end(), [](const Merge& a, const Merge& b) {
-    if (a.score != b.score) return a.score > b.score;
-    // Equal scores (user-defined whitespace runs): longer left, then longer right piece first,
-    // as in HF's Gemma merges, so runs grow from the left.
-    if (a.left_len != b.left_len) return a.left_len > b.left_len;
-    if (a.right_len != b.right_len) return a.right_len > b.right_len;
-    if (a.merged != b.merged) return a.merged < b.merged;
-    if (a.left != b.left) return a.left < b.left;
-    return a.right < b.right;
-  });
-  Json out = Json::array();
-  out.get_ref<Json::array_t&>().reserve(merges.size());
-  for (const Merge& m : merges) out.push_back(Json::array({v.tokens[m.left], v.tokens[m.right]}));
-  return out;
+  return added;
+}
+
+// The vocab and merges (or, for "llama" without merges, the scores they derive from) go to the
+// model directly; only the small parts of the tokenizer.json document are built as JSON.
+ModelTables model_tables(const GgufVocab& v, Spelling& sp, bool spm) {
+  ModelTables tables;
+  tables.added_tokens = added_tokens(v, sp, spm);
+  std::vector<std::pair<std::string_view, int32_t>> tokens(sp.tokens.size());
+  for (size_t id = 0; id < sp.tokens.size(); ++id)
+    tokens[id] = {sp.tokens[id], static_cast<int32_t>(std::min<size_t>(id, INT32_MAX))};
+  tables.vocab.emplace().add_many(tokens, "tokenizer.ggml.tokens");
+  if (spm && v.merges.empty()) {
+    for (size_t id = 0; id < sp.scores.size(); ++id)
+      if (std::isnan(sp.scores[id]))
+        fail(ErrorKind::kParse, "GGUF tokenizer.ggml.scores[{}] is NaN", id);
+    tables.scores = std::move(sp.scores);
+    return tables;
+  }
+  auto& merges = tables.merges.emplace();
+  merges.reserve(v.merges.size());
+  for (size_t rank = 0; rank < v.merges.size(); ++rank) {
+    const auto m = split_merge(v.merges[rank]);
+    if (!m)
+      fail(ErrorKind::kParse, "GGUF tokenizer.ggml.merges[{}] '{}' is not two tokens", rank,
+           v.merges[rank]);
+    merges.push_back(*m);
+  }
+  return tables;
 }
 
 void check_consistent(const GgufVocab& v) {
@@ -135,7 +146,7 @@ void check_consistent(const GgufVocab& v) {
 
 // SentencePiece BPE ("llama"), laid out as HF's converter writes it: spaces become U+2581 (with
 // one prepended when add_space_prefix), BPE with byte fallback and fused unknowns.
-Tokenizer spm_tokenizer(const GgufVocab& v, Json vocab, Json added) {
+Tokenizer spm_tokenizer(const GgufVocab& v, Spelling& sp) {
   constexpr const char* kSpace = "\xE2\x96\x81";  // U+2581
   std::optional<int32_t> unk = v.unk_id;
   for (size_t id = 0; !unk && id < v.token_types.size(); ++id)
@@ -154,57 +165,45 @@ Tokenizer spm_tokenizer(const GgufVocab& v, Json vocab, Json added) {
                   {"normalizers", {{{"type", "Prepend"}, {"prepend", kSpace}}, replace}}};
     decoders.push_back({{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}});
   }
-  Json merges;
-  if (v.merges.empty()) {
-    merges = merges_from_scores(v);
-  } else {
-    merges = v.merges;
-  }
   Json root = {
-      {"added_tokens", std::move(added)},
       {"normalizer", std::move(normalizer)},
       {"pre_tokenizer", Json()},
       {"decoder", {{"type", "Sequence"}, {"decoders", std::move(decoders)}}},
       {"model",
        {{"type", "BPE"},
-        {"vocab", std::move(vocab)},
-        {"merges", std::move(merges)},
-        {"unk_token", unk ? Json(v.tokens[*unk]) : Json()},
+        {"vocab", Json::object()},
+        {"merges", Json::array()},
+        {"unk_token", unk ? Json(sp.tokens[*unk]) : Json()},
         {"fuse_unk", true},
         {"byte_fallback", true}}},
   };
-  root["post_processor"] = v.add_bos || v.add_eos ? post_processor(v) : Json();
-  return Tokenizer::from_json_value(root, fmt::format("GGUF vocabulary ({})", v.model));
+  root["post_processor"] = v.add_bos || v.add_eos ? post_processor(v, sp) : Json();
+  ModelTables tables = model_tables(v, sp, true);
+  return Tokenizer::from_json_value(root, fmt::format("GGUF vocabulary ({})", v.model), &tables);
 }
 
 // convert_hf_to_gguf.py writes SentencePiece user-defined pieces with U+2581 turned into spaces
 // (Gemma's whitespace runs); HF keeps them as "\u2581\u2581" added tokens (matched in the raw
 // text) that are also vocabulary pieces with merges.
-bool spm_spaced_user_tokens(const GgufVocab& v) {
-  for (size_t id = 0; id < v.token_types.size(); ++id)
-    if (static_cast<GgufTokenType>(v.token_types[id]) == GgufTokenType::kUserDefined &&
-        v.tokens[id].find(' ') != std::string::npos)
-      return true;
-  return false;
-}
-
-GgufVocab spm_unspace_user_tokens(GgufVocab v) {
+void respell_user_tokens(const GgufVocab& v, Spelling& sp) {
   for (size_t id = 0; id < v.token_types.size(); ++id) {
-    std::string& t = v.tokens[id];
+    const std::string_view t = sp.tokens[id];
     if (static_cast<GgufTokenType>(v.token_types[id]) != GgufTokenType::kUserDefined ||
         t.find(' ') == std::string::npos)
       continue;
-    std::string out;
-    for (const char c : t) out += c == ' ' ? std::string("\xE2\x96\x81") : std::string(1, c);
-    t = std::move(out);
+    std::string& out = sp.respelled.emplace_back();
+    for (const char c : t)
+      out += c == ' ' ? std::string_view("\xE2\x96\x81") : std::string_view(&c, 1);
+    sp.tokens[id] = out;
     // SentencePiece scores user-defined pieces 0 (above every learned piece); the converter
     // writes -1000. Their merges must come first, as in HF.
-    if (id < v.scores.size()) v.scores[id] = 0.0f;
+    if (id < sp.scores.size()) sp.scores[id] = 0.0f;
   }
-  return v;
 }
 
-Tokenizer tokenizer_from_gguf_vocab_impl(const GgufVocab& v) {
+}  // namespace
+
+Tokenizer tokenizer_from_gguf_vocab(const GgufVocab& v) {
   const bool spm = v.model == "llama";
   if (v.model != "gpt2" && !spm)
     fail(ErrorKind::kUnsupported,
@@ -213,27 +212,14 @@ Tokenizer tokenizer_from_gguf_vocab_impl(const GgufVocab& v) {
   if (spm && v.merges.empty() && v.scores.size() != v.tokens.size())
     fail(ErrorKind::kParse, "GGUF tokenizer.ggml.scores has {} entries for {} tokens",
          v.scores.size(), v.tokens.size());
-  Json vocab = Json::object(), added = Json::array();
-  for (size_t id = 0; id < v.tokens.size(); ++id) {
-    vocab[v.tokens[id]] = id;
-    const auto type = v.token_types.empty() ? GgufTokenType::kNormal
-                                            : static_cast<GgufTokenType>(v.token_types[id]);
-    // Control tokens are HF special added tokens; user-defined ones are non-special added tokens.
-    if (type == GgufTokenType::kControl || type == GgufTokenType::kUserDefined ||
-        (spm && type == GgufTokenType::kUnknown)) {
-      const bool special = type != GgufTokenType::kUserDefined;
-      added.push_back({{"id", id},
-                       {"content", v.tokens[id]},
-                       {"special", special},
-                       {"normalized", false},
-                       {"lstrip", false},
-                       {"rstrip", false},
-                       {"single_word", false}});
-    }
+  Spelling sp;
+  sp.tokens.assign(v.tokens.begin(), v.tokens.end());
+  sp.scores = v.scores;
+  if (spm) {
+    respell_user_tokens(v, sp);
+    return spm_tokenizer(v, sp);
   }
-  if (spm) return spm_tokenizer(v, std::move(vocab), std::move(added));
   Json root = {
-      {"added_tokens", added},
       // Qwen2/3's tokenizer.json normalizes to NFC; llama.cpp skips it. wick follows HF.
       {"normalizer",
        v.pre == "qwen2" || v.pre == "deepseek-r1-qwen" ? Json{{"type", "NFC"}} : Json()},
@@ -242,22 +228,15 @@ Tokenizer tokenizer_from_gguf_vocab_impl(const GgufVocab& v) {
       // llama.cpp, like the HF files, lets whole-word vocab hits skip merging for these two.
       {"model",
        {{"type", "BPE"},
-        {"vocab", vocab},
-        {"merges", v.merges},
+        {"vocab", Json::object()},
+        {"merges", Json::array()},
         {"ignore_merges",
          v.pre == "llama3" || v.pre == "llama-v3" || v.pre == "llama-bpe" || v.pre == "gpt-4o"}}},
   };
-  root["post_processor"] = v.add_bos || v.add_eos ? post_processor(v) : Json();
-  return Tokenizer::from_json_value(root,
-                                    fmt::format("GGUF vocabulary ({}, pre '{}')", v.model, v.pre));
-}
-
-}  // namespace
-
-Tokenizer tokenizer_from_gguf_vocab(const GgufVocab& v) {
-  if (v.model == "llama" && spm_spaced_user_tokens(v))
-    return tokenizer_from_gguf_vocab_impl(spm_unspace_user_tokens(v));
-  return tokenizer_from_gguf_vocab_impl(v);
+  root["post_processor"] = v.add_bos || v.add_eos ? post_processor(v, sp) : Json();
+  ModelTables tables = model_tables(v, sp, false);
+  return Tokenizer::from_json_value(
+      root, fmt::format("GGUF vocabulary ({}, pre '{}')", v.model, v.pre), &tables);
 }
 
 }  // namespace wick::tok

@@ -7,12 +7,14 @@
 // SentencePiece BPE vocabularies (tokenizer.ggml.model "llama": U+2581 for spaces, <0xXX> byte
 // fallback, optional space prefix). Without tokenizer.ggml.merges, "llama" merges are derived
 // from the scores the way HF's SentencePiece converter does it (every split of a token into two
-// tokens, ranked by the merged token's score), which reproduces HF's tokenizer.json merges.
+// tokens, ranked by the merged token's score), which reproduces HF's tokenizer.json merges; the
+// rank of a pair is computed when encoding meets it, so loading does not enumerate them.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tokenizer/tokenizer.h"

@@ -1,20 +1,7 @@
-// Vocabulary tables and the model factory shared by BPE, Unigram and WordPiece.
+// The model factory and the vocabulary helpers shared by BPE, Unigram and WordPiece.
 #include "tokenizer/model.h"
 
 namespace wick::tok {
-
-void Vocab::add(std::string token, int32_t id, std::string_view where) {
-  if (id < 0 || id > kMaxTokenId)
-    fail(ErrorKind::kParse, "tokenizer.json: {}: token id {} for '{}' is out of range [0, {}]",
-         where, id, token, kMaxTokenId);
-  if (static_cast<size_t>(id) >= tokens_.size()) {
-    tokens_.resize(static_cast<size_t>(id) + 1);
-    present_.resize(static_cast<size_t>(id) + 1, false);
-  }
-  tokens_[id] = token;  // copy: the map below takes `token` itself
-  present_[id] = true;
-  to_id_[std::move(token)] = id;
-}
 
 void read_vocab_object(const Json& j, Vocab& vocab, std::string_view where) {
   if (!j.is_object()) fail(ErrorKind::kParse, "tokenizer.json: {} is not an object", where);
@@ -35,7 +22,7 @@ std::vector<int32_t> byte_fallback_ids(const Vocab& vocab) {
   return ids;
 }
 
-std::unique_ptr<Model> make_model(const Json& j) {
+std::unique_ptr<Model> make_model(const Json& j, ModelTables* tables) {
   std::string type = json_string_or(j, "type", "", "model");
   if (type.empty()) {  // older files omit the type: infer it from the fields
     if (j.contains("merges"))
@@ -45,9 +32,9 @@ std::unique_ptr<Model> make_model(const Json& j) {
     else if (j.contains("continuing_subword_prefix"))
       type = "WordPiece";
   }
-  if (type == "BPE") return make_bpe_model(j);
+  if (type == "BPE") return make_bpe_model(j, tables);
   if (type == "Unigram") return make_unigram_model(j);
-  if (type == "WordPiece") return make_wordpiece_model(j);
+  if (type == "WordPiece") return make_wordpiece_model(j, tables);
   fail(ErrorKind::kUnsupported, "tokenizer.json: model type '{}' is not supported", type);
 }
 

@@ -4,50 +4,18 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "tokenizer/added_tokens.h"
 #include "tokenizer/json_fields.h"
+#include "tokenizer/vocab.h"
 
 namespace wick::tok {
-
-// Hash that lets unordered_map<std::string, ...> be searched with a string_view.
-struct StringHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-using TokenIdMap = std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>>;
-
-// Token <-> id tables. Ids may have gaps; id_to_token gives nullptr for a gap.
-class Vocab {
- public:
-  void add(std::string token, int32_t id, std::string_view where);
-  void reserve(size_t n) {
-    to_id_.reserve(n);
-    tokens_.reserve(n);
-    present_.reserve(n);
-  }
-  std::optional<int32_t> find(std::string_view token) const {
-    const auto it = to_id_.find(token);
-    if (it == to_id_.end()) return std::nullopt;
-    return it->second;
-  }
-  const std::string* token(int32_t id) const {
-    if (id < 0 || static_cast<size_t>(id) >= tokens_.size() || !present_[id]) return nullptr;
-    return &tokens_[id];
-  }
-  size_t size() const { return to_id_.size(); }
-  int32_t id_limit() const { return static_cast<int32_t>(tokens_.size()); }  // max id + 1
-
- private:
-  TokenIdMap to_id_;
-  std::vector<std::string> tokens_;
-  std::vector<bool> present_;
-};
 
 class Model {
  public:
@@ -60,16 +28,35 @@ class Model {
   Vocab vocab_;
 };
 
-// Largest id a tokenizer file may use: bounds the id -> token table a hostile file can demand.
-inline constexpr int64_t kMaxTokenId = (int64_t{1} << 24) - 1;
+// One BPE merge as tokenizer.json writes it: two token strings; the list position is the rank.
+struct MergeText {
+  std::string_view left, right;
+};
+// "a b" -> {a, b}; nullopt unless there is exactly one space.
+std::optional<MergeText> split_merge(std::string_view s);
+
+// model.vocab (when an object) and model.merges read without the DOM: from the file text by
+// the fast loader (json_tables.h) or from GGUF metadata. A model takes what is set here and
+// reads the rest from its JSON object.
+struct ModelTables {
+  std::optional<Vocab> vocab;
+  std::optional<std::vector<MergeText>> merges;  // views into the file text or `unescaped`
+  std::deque<std::string> unescaped;             // merge strings that had JSON escapes
+  // BPE without a merge list (GGUF "llama" vocabularies without tokenizer.ggml.merges): a pair
+  // merges when its concatenation is a token, ranked by that token's score (by id) the way HF's
+  // SentencePiece converter ranks the merges it derives.
+  std::optional<std::vector<float>> scores;
+  // Not the model's: tokenizer.json's added_tokens, when built directly (GGUF).
+  std::optional<std::vector<AddedToken>> added_tokens;
+};
 
 // Builds the model of tokenizer.json ("model"); unknown types throw Error(kUnsupported).
-std::unique_ptr<Model> make_model(const Json& j);
+std::unique_ptr<Model> make_model(const Json& j, ModelTables* tables = nullptr);
 
 // Per-type constructors (bpe.cpp, unigram.cpp, wordpiece.cpp).
-std::unique_ptr<Model> make_bpe_model(const Json& j);
+std::unique_ptr<Model> make_bpe_model(const Json& j, ModelTables* tables);
 std::unique_ptr<Model> make_unigram_model(const Json& j);
-std::unique_ptr<Model> make_wordpiece_model(const Json& j);
+std::unique_ptr<Model> make_wordpiece_model(const Json& j, ModelTables* tables);
 
 // Reads a {"token": id, ...} object into `vocab`.
 void read_vocab_object(const Json& j, Vocab& vocab, std::string_view where);

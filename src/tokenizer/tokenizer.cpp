@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/mapped_file.h"
 #include "tokenizer/decoder.h"
+#include "tokenizer/json_tables.h"
 #include "tokenizer/model.h"
 #include "tokenizer/normalizer.h"
 #include "tokenizer/post_processor.h"
@@ -46,6 +47,18 @@ std::vector<AddedToken> read_added_tokens(const Json& root) {
 }  // namespace
 
 Tokenizer Tokenizer::from_json(std::string_view json, std::string_view source) {
+  // Fast path: the big tables without the DOM. A parse error in the remaining text falls
+  // through to the full parse, whose message has the offsets of the original text.
+  if (auto spliced = splice_model_tables(json)) {
+    Json rest;
+    bool parsed = true;
+    try {
+      rest = Json::parse(spliced->rest);
+    } catch (const nlohmann::json::exception&) {
+      parsed = false;
+    }
+    if (parsed) return from_json_value(rest, source, &spliced->tables);
+  }
   Json root;
   try {
     root = Json::parse(json.begin(), json.end());
@@ -55,7 +68,8 @@ Tokenizer Tokenizer::from_json(std::string_view json, std::string_view source) {
   return from_json_value(root, source);
 }
 
-Tokenizer Tokenizer::from_json_value(const Json& root, std::string_view source) {
+Tokenizer Tokenizer::from_json_value(const Json& root, std::string_view source,
+                                     ModelTables* tables) {
   if (!root.is_object()) fail(ErrorKind::kParse, "{}: top level is not an object", source);
   try {
     Tokenizer t;
@@ -66,10 +80,11 @@ Tokenizer Tokenizer::from_json_value(const Json& root, std::string_view source) 
     };
     t.normalizer_ = make_normalizer(part("normalizer"));
     t.pre_tokenizer_ = make_pre_tokenizer(part("pre_tokenizer"));
-    t.model_ = make_model(json_field(root, "model", "(root)"));
+    t.model_ = make_model(json_field(root, "model", "(root)"), tables);
     t.post_processor_ = make_post_processor(part("post_processor"));
     t.decoder_ = make_decoder(part("decoder"));
-    t.added_ = read_added_tokens(root);
+    t.added_ = tables != nullptr && tables->added_tokens ? std::move(*tables->added_tokens)
+                                                         : read_added_tokens(root);
     t.init_added_tokens();
     return t;
   } catch (const Error& e) {
@@ -145,9 +160,9 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special_t
   return ids;
 }
 
-const std::string* Tokenizer::token_string(int32_t id) const {
+std::optional<std::string_view> Tokenizer::token_string(int32_t id) const {
   if (id >= 0 && static_cast<size_t>(id) < added_index_.size() && added_index_[id] >= 0)
-    return &added_[added_index_[id]].content;
+    return added_[added_index_[id]].content;
   return model_->vocab().token(id);
 }
 
@@ -155,10 +170,10 @@ std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_special_to
   std::vector<std::string> tokens;
   tokens.reserve(ids.size());
   for (const int32_t id : ids) {
-    const std::string* s = token_string(id);
-    if (s == nullptr) continue;
+    const auto s = token_string(id);
+    if (!s) continue;
     if (skip_special_tokens && special_contents_.contains(*s)) continue;
-    tokens.push_back(*s);
+    tokens.emplace_back(*s);
   }
   if (!decoder_) {
     std::string joined;
@@ -181,9 +196,9 @@ std::optional<int32_t> Tokenizer::token_to_id(std::string_view token) const {
 }
 
 std::optional<std::string> Tokenizer::id_to_token(int32_t id) const {
-  const std::string* s = token_string(id);
-  if (s == nullptr) return std::nullopt;
-  return *s;
+  const auto s = token_string(id);
+  if (!s) return std::nullopt;
+  return std::string(*s);
 }
 
 size_t Tokenizer::vocab_size() const {
@@ -198,8 +213,8 @@ int32_t Tokenizer::id_limit() const {
 }
 
 bool Tokenizer::is_special(int32_t id) const {
-  const std::string* s = token_string(id);
-  return s != nullptr && special_contents_.contains(*s);
+  const auto s = token_string(id);
+  return s && special_contents_.contains(*s);
 }
 
 std::optional<std::string> StreamDecoder::step(int32_t id) {

@@ -25,6 +25,7 @@ class PreTokenizer;
 class Model;
 class PostProcessor;
 class Decoder;
+struct ModelTables;
 
 class Tokenizer {
  public:
@@ -33,7 +34,10 @@ class Tokenizer {
   static Tokenizer from_json(std::string_view json, std::string_view source = "tokenizer.json");
   static Tokenizer from_file(const std::string& path);
   // The same from an already parsed tokenizer.json document (GGUF vocabularies build one).
-  static Tokenizer from_json_value(const nlohmann::json& root, std::string_view source);
+  // `tables` (model.h), when given, supplies the model's vocab / merges / scores instead of the
+  // document (large tables are cheaper to build without the DOM); the model takes them over.
+  static Tokenizer from_json_value(const nlohmann::json& root, std::string_view source,
+                                   ModelTables* tables = nullptr);
 
   Tokenizer(Tokenizer&&) noexcept;
   Tokenizer& operator=(Tokenizer&&) noexcept;
@@ -57,7 +61,7 @@ class Tokenizer {
   Tokenizer();
   void init_added_tokens();
   void encode_text(std::string_view text, bool at_start, std::vector<int32_t>& ids) const;
-  const std::string* token_string(int32_t id) const;
+  std::optional<std::string_view> token_string(int32_t id) const;
 
   std::unique_ptr<Normalizer> normalizer_;
   std::unique_ptr<PreTokenizer> pre_tokenizer_;
@@ -66,7 +70,11 @@ class Tokenizer {
   std::unique_ptr<Decoder> decoder_;
   std::vector<AddedToken> added_;
   std::vector<int32_t> added_index_;  // id -> index into added_, or -1
-  std::unordered_set<std::string> special_contents_;
+  struct StringHash {                 // lets special_contents_ be searched with a string_view
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_set<std::string, StringHash, std::equal_to<>> special_contents_;
   AddedTokenMatcher raw_matcher_;         // normalized=false tokens, on the input text
   AddedTokenMatcher normalized_matcher_;  // normalized=true tokens, on normalized text
 };

@@ -9,8 +9,11 @@ namespace {
 
 class WordPiece : public Model {
  public:
-  explicit WordPiece(const Json& j) {
-    read_vocab_object(json_field(j, "vocab", "model"), vocab_, "model.vocab");
+  WordPiece(const Json& j, ModelTables* tables) {
+    if (tables != nullptr && tables->vocab)
+      vocab_ = std::move(*tables->vocab);
+    else
+      read_vocab_object(json_field(j, "vocab", "model"), vocab_, "model.vocab");
     const std::string unk = json_string_or(j, "unk_token", "[UNK]", "model");
     const auto id = vocab_.find(unk);
     if (!id)
@@ -59,8 +62,8 @@ class WordPiece : public Model {
 
 }  // namespace
 
-std::unique_ptr<Model> make_wordpiece_model(const Json& j) {
-  return std::make_unique<WordPiece>(j);
+std::unique_ptr<Model> make_wordpiece_model(const Json& j, ModelTables* tables) {
+  return std::make_unique<WordPiece>(j, tables);
 }
 
 }  // namespace wick::tok
