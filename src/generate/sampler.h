@@ -7,9 +7,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -131,9 +133,9 @@ struct DryParams {
 };
 // DRY (p-e-w, as in llama.cpp/koboldcpp): a candidate that would extend a repeat of the
 // history's last n tokens (n >= allowed_length) loses multiplier * base^(n - allowed_length).
-// `is_breaker(id)` tokens end matches. history: the window.
+// Tokens for which `is_breaker(id)` is true end matches (empty: none). history: the window.
 void sampler_dry(Candidates& c, std::span<const int32_t> history, const DryParams& p,
-                 std::span<const uint8_t> is_breaker);
+                 const std::function<bool(int32_t)>& is_breaker);
 
 // --- Soft stages (sampler.cpp). ---
 void sampler_temperature(Candidates& c, float temperature);  // temperature > 0
@@ -182,8 +184,8 @@ std::vector<TokenLogprobs> prompt_logprobs(std::span<const float> logits, size_t
 
 class Sampler {
  public:
-  // eos_ids: for min_tokens and ignore_eos. tokenizer (may be null): resolves dry breakers and
-  // bad words given as text.
+  // eos_ids: for min_tokens and ignore_eos. tokenizer (may be null; must outlive the Sampler):
+  // tokenizes text bad words, and tells DRY which history tokens contain a sequence breaker.
   explicit Sampler(const SamplingParams& params, std::span<const int32_t> eos_ids = {},
                    const tok::Tokenizer* tokenizer = nullptr);
   const SamplingParams& params() const { return params_; }
@@ -203,12 +205,14 @@ class Sampler {
   int32_t mirostat_draw(Candidates& c, size_t vocab);
   bool filters_active(std::span<const uint64_t> allowed_bits) const;
   bool penalties_active() const;
+  bool is_dry_breaker(int32_t id);
 
   SamplingParams params_;
   std::vector<int32_t> eos_ids_;
-  std::vector<uint8_t> dry_breakers_;  // per token id; empty: no breakers
-  Candidates work_;                    // reused across steps: no 150k allocation per token
   Rng rng_;
+  const tok::Tokenizer* tokenizer_;
+  std::unordered_map<int32_t, bool> dry_breaker_memo_;  // history ids looked up so far
+  Candidates work_;  // reused across steps: no 150k allocation per token
   float mu_ = 0;
   int generated_ = 0;
 };

@@ -107,7 +107,10 @@ std::vector<SamplerStage> parse_sampler_stages(std::string_view text) {
 
 Sampler::Sampler(const SamplingParams& params, std::span<const int32_t> eos_ids,
                  const tok::Tokenizer* tokenizer)
-    : params_(params), eos_ids_(eos_ids.begin(), eos_ids.end()), rng_(params.seed) {
+    : params_(params),
+      eos_ids_(eos_ids.begin(), eos_ids.end()),
+      rng_(params.seed),
+      tokenizer_(tokenizer) {
   if (params_.samplers.empty()) params_.samplers = default_sampler_stages();
   mu_ = 2 * params_.mirostat_tau;
   if (!tokenizer) return;
@@ -117,15 +120,19 @@ Sampler::Sampler(const SamplingParams& params, std::span<const int32_t> eos_ids,
       std::vector<int32_t> ids = tokenizer->encode(text, false);
       if (!ids.empty()) params_.bad_words_ids.push_back(std::move(ids));
     }
-  // A token is a DRY sequence breaker when its text contains one of the breaker strings.
-  if (params_.dry_multiplier > 0 && !params_.dry_sequence_breakers.empty()) {
-    dry_breakers_.assign(static_cast<size_t>(tokenizer->id_limit()), 0);
-    for (int32_t id = 0; id < tokenizer->id_limit(); ++id) {
-      const std::string text = tokenizer->decode(std::span<const int32_t>(&id, 1));
-      for (const std::string& b : params_.dry_sequence_breakers)
-        if (!b.empty() && text.find(b) != std::string::npos) dry_breakers_[id] = 1;
-    }
-  }
+}
+
+// A token is a DRY sequence breaker when its text contains one of the breaker strings. Only
+// history tokens are ever asked, so they are decoded on demand (decoding a 150k vocabulary up
+// front costs ~100 ms per request).
+bool Sampler::is_dry_breaker(int32_t id) {
+  if (!tokenizer_ || params_.dry_sequence_breakers.empty()) return false;
+  auto [it, fresh] = dry_breaker_memo_.try_emplace(id, false);
+  if (!fresh) return it->second;
+  const std::string text = tokenizer_->decode(std::span<const int32_t>(&id, 1));
+  for (const std::string& b : params_.dry_sequence_breakers)
+    if (!b.empty() && text.find(b) != std::string::npos) it->second = true;
+  return it->second;
 }
 
 void Sampler::reset() {
@@ -185,7 +192,8 @@ void Sampler::apply_stage(SamplerStage s, Candidates& c, std::span<const int32_t
                                p.frequency_penalty, p.presence_penalty);
     case SamplerStage::kDry:
       return sampler_dry(c, window(history, p.dry_penalty_last_n),
-                         {p.dry_multiplier, p.dry_base, p.dry_allowed_length}, dry_breakers_);
+                         {p.dry_multiplier, p.dry_base, p.dry_allowed_length},
+                         [this](int32_t id) { return is_dry_breaker(id); });
     case SamplerStage::kTopNSigma:
       return sampler_top_n_sigma(c, p.top_n_sigma);
     case SamplerStage::kTopK:

@@ -136,12 +136,10 @@ void sampler_penalties(Candidates& c, std::span<const int32_t> history, float re
 }
 
 void sampler_dry(Candidates& c, std::span<const int32_t> history, const DryParams& p,
-                 std::span<const uint8_t> is_breaker) {
+                 const std::function<bool(int32_t)>& is_breaker) {
   const size_t n = history.size();
   if (p.multiplier <= 0 || n < 2) return;
-  auto breaker = [&](int32_t id) {
-    return id >= 0 && static_cast<size_t>(id) < is_breaker.size() && is_breaker[id];
-  };
+  auto breaker = [&](int32_t id) { return is_breaker && is_breaker(id); };
   const int32_t last = history[n - 1];
   if (breaker(last)) return;
   // For each earlier occurrence of the last token, the length of the repeat ending there that

@@ -17,6 +17,7 @@
 #include "generate/sampler.h"
 #include "generate/sampling_json.h"
 #include "models/registry.h"
+#include "tokenizer/tokenizer.h"
 
 namespace wick::gen {
 namespace {
@@ -90,13 +91,36 @@ TEST(SamplerChain, DryPenalisesTheTokenThatExtendsARepeat) {
   EXPECT_FLOAT_EQ(c.values[2], 0.0f);
   // A breaker (token 1) ends every match after one token: 1 < allowed_length, no penalty.
   Candidates b = Candidates::from_logits(std::vector<float>{0, 0, 0, 0, 0});
-  const std::vector<uint8_t> breakers = {0, 1, 0, 0, 0};
-  sampler_dry(b, history, {1.0f, 2.0f, 2}, breakers);
+  sampler_dry(b, history, {1.0f, 2.0f, 2}, [](int32_t id) { return id == 1; });
   EXPECT_FLOAT_EQ(b.values[3], 0.0f);
   // "1 2 3 1 2": one repeat of length 2 -> 1 * 2^0 = 1.
   Candidates s = Candidates::from_logits(std::vector<float>{0, 0, 0, 0, 0});
   sampler_dry(s, std::vector<int32_t>{1, 2, 3, 1, 2}, {1.0f, 2.0f, 2}, {});
   EXPECT_FLOAT_EQ(s.values[3], -1.0f);
+}
+
+// The Sampler asks the tokenizer which history tokens are DRY sequence breakers ("x:" contains
+// ":"). History a x: b c a x: b: the last b repeats; the match grows back over "x:" and "a" to
+// length 3, so c (which would continue it) loses 0.8 * 1.75^(3 - 2) = 1.4 and d wins. With ":"
+// as a breaker the match stops at "x:" (length 1 < 2): no penalty, c wins.
+TEST(SamplerChain, DryBreakersComeFromTheTokenizer) {
+  const tok::Tokenizer tokenizer = tok::Tokenizer::from_json(
+      R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "c": 2, "x:": 3, "d": 4},
+          "merges": []}})");
+  const std::vector<float> logits = {0.9f, 0.0f, 1.0f, 0.0f, 0.95f};
+  const std::vector<int32_t> history = {0, 3, 1, 2, 0, 3, 1};
+  SamplingParams p = plain(0.0f);
+  p.dry_multiplier = 0.8f;
+  p.dry_base = 1.75f;
+  EXPECT_EQ(Sampler(p, {}, &tokenizer).sample(logits, history), 2);
+  p.dry_sequence_breakers = {};
+  EXPECT_EQ(Sampler(p, {}, &tokenizer).sample(logits, history), 4);
+  p.dry_sequence_breakers = {"\n"};
+  EXPECT_EQ(Sampler(p, {}, &tokenizer).sample(logits, history), 4);
+  // Text bad words are tokenized: "c" bans token 2.
+  p = plain(0.0f);
+  p.bad_words = {"c"};
+  EXPECT_EQ(Sampler(p, {}, &tokenizer).sample(logits, history), 4);
 }
 
 TEST(SamplerChain, TemperatureAndDynamicTemperature) {
