@@ -2,6 +2,7 @@
 #include "models/config.h"
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -304,6 +305,15 @@ ModelConfig parse_gguf_common(const GgufConfig& gg) {
   c.rope.factor = gg.number_or("rope.scaling.factor", 1.0);
   c.rope.original_max_position =
       gg.integer_or("rope.scaling.original_context_length", c.max_position_embeddings);
+  // llama.cpp writes Llama 3 rope scaling as per-frequency divisors in a tensor.
+  if (const GgufTensorInfo* t = f.find_tensor("rope_freqs.weight")) {
+    WICK_CHECK(t->dtype == DType::kF32 && t->shape.size() == 1, ErrorKind::kParse,
+               "{}: rope_freqs.weight must be a 1-D f32 tensor", f.path());
+    const std::span<const uint8_t> bytes = f.tensor_bytes(*t);
+    c.rope.freq_factors.resize(static_cast<size_t>(t->shape[0]));
+    std::memcpy(c.rope.freq_factors.data(), bytes.data(),
+                std::min(bytes.size(), c.rope.freq_factors.size() * sizeof(float)));
+  }
   c.rope_local = c.rope;
   c.sliding_window = gg.integer_or("attention.sliding_window", 0);
   c.n_experts = gg.integer_or("expert_count", 0);

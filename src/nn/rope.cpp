@@ -63,6 +63,17 @@ std::vector<float> rope_inv_freq(const RopeConfig& cfg, int64_t seq_len) {
   if (cfg.scaling == RopeConfig::Scaling::kLinear)
     for (double& f : inv) f /= cfg.factor;
   if (cfg.scaling == RopeConfig::Scaling::kLlama3) apply_llama3(cfg, inv);
+  if (!cfg.freq_factors.empty()) {
+    WICK_CHECK(cfg.freq_factors.size() == inv.size(), ErrorKind::kInvalidArgument,
+               "rope: {} frequency factors (rope_freqs.weight) for {} rotated pairs",
+               cfg.freq_factors.size(), inv.size());
+    for (size_t i = 0; i < inv.size(); ++i) {
+      WICK_CHECK(cfg.freq_factors[i] > 0.0f && std::isfinite(cfg.freq_factors[i]),
+                 ErrorKind::kInvalidArgument, "rope: frequency factor {} is {}, must be > 0", i,
+                 cfg.freq_factors[i]);
+      inv[i] /= cfg.freq_factors[i];
+    }
+  }
   return std::vector<float>(inv.begin(), inv.end());
 }
 

@@ -23,6 +23,9 @@ struct RopeConfig {
   int64_t original_max_position = 8192;
   // Dynamic NTK: rescales the base once positions exceed this
   int64_t max_position = 2048;
+  // Per-frequency divisors from a GGUF's rope_freqs.weight (llama.cpp stores Llama 3 scaling
+  // this way): inv_freq[i] /= freq_factors[i] after the scaling above. Empty: none.
+  std::vector<float> freq_factors;
 };
 
 // "default", "linear", "dynamic", "llama3" (HF rope_type); nullopt-like failure throws naming

@@ -54,12 +54,8 @@ std::string gguf_arch_for(const std::string& registry_name, const std::string& f
 
 void write_metadata(const models::ModelConfig& c, const std::string& arch, const std::string& dir,
                     GgufWriter& w) {
-  WICK_CHECK(c.rope.scaling == nn::RopeConfig::Scaling::kNone ||
-                 c.rope.scaling == nn::RopeConfig::Scaling::kLinear,
-             ErrorKind::kUnsupported,
-             "{}: rope scaling other than linear (e.g. llama3, stored by llama.cpp as "
-             "rope_freqs.weight) is not converted yet",
-             c.source);
+  WICK_CHECK(c.rope.scaling != nn::RopeConfig::Scaling::kDynamic, ErrorKind::kUnsupported,
+             "{}: dynamic NTK rope scaling has no llama.cpp GGUF form", c.source);
   w.add_string("general.architecture", arch);
   w.add_string("general.name", std::filesystem::path(dir).filename().string());
   auto key = [&](const char* k) { return arch + "." + k; };
@@ -86,6 +82,22 @@ void write_metadata(const models::ModelConfig& c, const std::string& arch, const
     w.add_u32("tokenizer.ggml.eos_token_id", static_cast<uint32_t>(c.eos_token_ids[0]));
 }
 
+// Llama 3 rope scaling as llama.cpp stores it: per-frequency divisors of the default inverse
+// frequencies (rope_freqs.weight, f32, rotary_dim / 2).
+std::vector<float> llama3_freq_factors(const nn::RopeConfig& rope) {
+  nn::RopeConfig plain = rope;
+  plain.scaling = nn::RopeConfig::Scaling::kNone;
+  const std::vector<float> base = nn::rope_inv_freq(plain), scaled = nn::rope_inv_freq(rope);
+  std::vector<float> factors(base.size());
+  for (size_t i = 0; i < base.size(); ++i) factors[i] = base[i] / scaled[i];
+  return factors;
+}
+
+struct HfKeepalive {
+  std::shared_ptr<WeightSource> weights;
+  std::vector<float> rope_factors;
+};
+
 }  // namespace
 
 SourceModel open_hf_source(const std::string& dir, GgufWriter& writer) {
@@ -111,7 +123,18 @@ SourceModel open_hf_source(const std::string& dir, GgufWriter& writer) {
     m.tensors.push_back({g, info.dtype, info.shape, ws->bytes(name).data, heads});
   }
   m.info.has_output = !c.tie_word_embeddings;
-  m.keepalive = std::shared_ptr<const void>(ws);
+  auto keep = std::make_shared<HfKeepalive>();
+  keep->weights = ws;
+  if (c.rope.scaling == nn::RopeConfig::Scaling::kLlama3) {
+    keep->rope_factors = llama3_freq_factors(c.rope);
+    const auto& f = keep->rope_factors;
+    m.tensors.push_back({"rope_freqs.weight",
+                         DType::kF32,
+                         {static_cast<int64_t>(f.size())},
+                         {reinterpret_cast<const uint8_t*>(f.data()), f.size() * sizeof(float)},
+                         0});
+  }
+  m.keepalive = std::shared_ptr<const void>(keep);
   return m;
 }
 
