@@ -17,17 +17,36 @@ TokenLogprobs token_logprobs(std::span<const float> logits, int32_t id, int top_
              "logprobs: token id {} is outside the vocabulary (size {})", id, vocab);
   WICK_CHECK(top_n >= 0, ErrorKind::kInvalidArgument, "top_logprobs must be >= 0, got {}", top_n);
   const float m = detail::max_value(logits);
-  std::vector<float> e(logits.size());
-  for (size_t i = 0; i < e.size(); ++i) e[i] = std::exp(logits[i] - m);
-  const double lse = m + std::log(detail::sum_values(e));
+  double lanes[4] = {0, 0, 0, 0};  // no copy of the vocabulary, no serial add chain
+  size_t i = 0;
+  for (; i + 4 <= vocab; i += 4)
+    for (size_t j = 0; j < 4; ++j) lanes[j] += std::exp(logits[i + j] - m);
+  for (; i < vocab; ++i) lanes[0] += std::exp(logits[i] - m);
+  const double lse = m + std::log((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]));
   TokenLogprobs out;
   out.id = id;
   out.logprob = static_cast<float>(logits[static_cast<size_t>(id)] - lse);
   if (top_n == 0) return out;
-  Candidates c = Candidates::from_logits(logits);
-  sampler_top_k(c, top_n);
-  for (size_t i = 0; i < c.size(); ++i)
-    out.top.push_back({c.ids[i], static_cast<float>(c.values[i] - lse)});
+  // The top_n best (value, id) pairs through a heap over the logits themselves.
+  using Item = std::pair<float, int32_t>;
+  auto worse_first = [](const Item& a, const Item& b) {
+    return detail::better(a.first, a.second, b.first, b.second);
+  };
+  std::vector<Item> heap;
+  const size_t n = std::min(vocab, static_cast<size_t>(top_n));
+  for (size_t k = 0; k < vocab; ++k) {
+    const Item item{logits[k], static_cast<int32_t>(k)};
+    if (heap.size() < n) {
+      heap.push_back(item);
+      std::push_heap(heap.begin(), heap.end(), worse_first);
+    } else if (item.first > heap.front().first) {  // ties keep the lower id already there
+      std::pop_heap(heap.begin(), heap.end(), worse_first);
+      heap.back() = item;
+      std::push_heap(heap.begin(), heap.end(), worse_first);
+    }
+  }
+  std::sort_heap(heap.begin(), heap.end(), worse_first);
+  for (const Item& it : heap) out.top.push_back({it.second, static_cast<float>(it.first - lse)});
   return out;
 }
 

@@ -171,6 +171,9 @@ TEST(SamplerChain, LargeVocabularyMatchesFullSortReference) {
   EXPECT_EQ(k.ids, std::vector<int32_t>(order.begin(), order.begin() + 50));
   EXPECT_EQ(sampler_argmax(std::span<const float>(logits)), order[0]);
   EXPECT_EQ(sampler_argmax(Candidates::from_logits(logits)), order[0]);
+  const TokenLogprobs lp = token_logprobs(logits, order[0], 50);
+  ASSERT_EQ(lp.top.size(), 50u);
+  for (size_t i = 0; i < 50; ++i) EXPECT_EQ(lp.top[i].id, order[i]) << i;
   // Reference top-p: softmax, walk the full sort until the mass reaches p.
   double z = 0;
   for (float l : logits) z += std::exp(static_cast<double>(l) - logits[order[0]]);
