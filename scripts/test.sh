@@ -14,7 +14,15 @@ cmake --preset ci >/dev/null
 cmake --build --preset ci -j"$jobs"
 
 echo "== unit, golden and model tests"
+# The constrained generations of wick_constrain_tests land here and are then checked with the
+# independent Python jsonschema validator (pip install -r scripts/requirements-golden.txt).
+export WICK_CONSTRAIN_OUT="$PWD/build/ci/constrain_outputs.jsonl"
+rm -f "$WICK_CONSTRAIN_OUT"
 ctest --preset ci -j"$jobs" --timeout 900
+if [[ -s "$WICK_CONSTRAIN_OUT" ]] && python3 -c "import jsonschema" 2>/dev/null; then
+  echo "== constrained outputs vs Python jsonschema"
+  python3 tests/constrain/validate_schemas.py "$WICK_CONSTRAIN_OUT"
+fi
 
 if command -v nvcc >/dev/null || [[ -x /usr/local/cuda/bin/nvcc ]]; then
   # CI has the CUDA toolkit but no GPU: compile the CUDA backend (sm_90 only) so it stays

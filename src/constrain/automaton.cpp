@@ -155,3 +155,36 @@ int32_t Automaton::partial(int32_t state, uint32_t cp, uint8_t need, uint8_t len
 }
 
 }  // namespace wick::constrain
+
+namespace wick::constrain {
+
+void Automaton::compute_loops(int32_t state) {
+  Loops l;
+  const State s0 = states_[static_cast<size_t>(state)];
+  if (s0.need == 0) {
+    for (uint32_t b = 0; b < 128; ++b)
+      if (step(state, static_cast<uint8_t>(b)) == state) l.ascii[b / 64] |= uint64_t{1} << (b % 64);
+    // All stacks take every non-ASCII code point, so each one leads to the same state: check
+    // that it is this one with U+00E9.
+    const State s = states_[static_cast<size_t>(state)];
+    bool all = s.count > 0;
+    for (uint32_t k = 0; all && k < s.count; ++k) {
+      const Node n = nodes_[static_cast<size_t>(state_nodes_[s.begin + k])];
+      all = g_.charsets[g_.elems[n.pos].index].covers(0x80, 0x10FFFF);
+    }
+    if (all) {
+      const int32_t mid = step(state, 0xC3);
+      l.utf8 = mid != kDead && step(mid, 0xA9) == state;
+    }
+    l.any = l.ascii[0] || l.ascii[1] || l.utf8;
+  }
+  const size_t i = static_cast<size_t>(state);
+  if (loops_.size() <= i) {
+    loops_known_.resize(i + 1, 0);
+    loops_.resize(i + 1);
+  }
+  loops_[i] = l;
+  loops_known_[i] = 1;
+}
+
+}  // namespace wick::constrain

@@ -30,7 +30,27 @@ class Automaton {
   bool accepting(int32_t state) const { return states_[static_cast<size_t>(state)].accept; }
   // Some stack still expects input.
   bool can_continue(int32_t state) const { return states_[static_cast<size_t>(state)].count > 0; }
+  // No code point is half read.
+  bool on_boundary(int32_t state) const { return states_[static_cast<size_t>(state)].need == 0; }
   size_t num_states() const { return states_.size(); }
+
+  // Bytes on which a state steps back to itself: ASCII bytes as a bitset, and `utf8` when every
+  // complete non-ASCII code point (read through any partial states) returns to it too. Inside
+  // a JSON string almost every byte loops, which lets the mask skip whole trie subtrees.
+  struct Loops {
+    uint64_t ascii[2] = {0, 0};
+    bool utf8 = false;
+    bool any = false;
+  };
+  const Loops& loops(int32_t state) {
+    const size_t i = static_cast<size_t>(state);
+    if (loops_known_.size() <= i) {
+      loops_known_.resize(states_.size(), 0);
+      loops_.resize(states_.size());
+    }
+    if (!loops_known_[i]) compute_loops(state);
+    return loops_[i];
+  }
 
  private:
   static constexpr int32_t kUnknown = -2;
@@ -60,6 +80,7 @@ class Automaton {
   int32_t compute_step(int32_t state, uint8_t byte);
   int32_t advance(int32_t state, uint32_t cp);
   int32_t partial(int32_t state, uint32_t cp, uint8_t need, uint8_t len);
+  void compute_loops(int32_t state);
 
   const Grammar& g_;
   std::vector<Node> nodes_;
@@ -70,6 +91,8 @@ class Automaton {
   std::vector<int32_t> state_nodes_;
   std::unordered_map<std::string, int32_t> state_index_;
   std::vector<int32_t> trans_;  // 256 per state
+  std::vector<Loops> loops_;
+  std::vector<uint8_t> loops_known_;
   int32_t initial_ = kDead;
 };
 

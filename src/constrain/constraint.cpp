@@ -123,9 +123,24 @@ void Matcher::compute_mask(int32_t state, std::vector<uint64_t>& bits) {
   walk_states_[0] = state;
   const uint32_t* tok_begin = t.tok_begin.data();
   const int32_t* ids = t.ids.data();
+  // The subtree fast path needs the walk to start on a code point boundary.
+  const bool fast = automaton_.on_boundary(state);
   size_t i = 1;
   while (i < n) {
-    const int32_t next = automaton_.step(walk_states_[t.depth[i] - 1u], t.byte[i]);
+    const int32_t from = walk_states_[t.depth[i] - 1u];
+    if (fast) {
+      const Automaton::Loops& l = automaton_.loops(from);
+      if (l.any && (t.sub_ascii[2 * i] & ~l.ascii[0]) == 0 &&
+          (t.sub_ascii[2 * i + 1] & ~l.ascii[1]) == 0 &&
+          (!(t.sub_flags[i] & TokenTrie::kNonAscii) ||
+           (l.utf8 && !(t.sub_flags[i] & TokenTrie::kBadUtf8)))) {
+        for (uint32_t k = tok_begin[i]; k < tok_begin[t.skip[i]]; ++k)
+          bits[static_cast<size_t>(ids[k]) / 64] |= uint64_t{1} << (ids[k] % 64);
+        i = t.skip[i];
+        continue;
+      }
+    }
+    const int32_t next = automaton_.step(from, t.byte[i]);
     if (next == Automaton::kDead) {
       i = t.skip[i];
       continue;

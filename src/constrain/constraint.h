@@ -67,6 +67,8 @@ class Matcher {
   // Advances over raw bytes (all or nothing).
   bool accept_bytes(std::string_view bytes);
   bool is_accepting() const { return automaton_.accepting(state_); }
+  // Some input may still follow (false: the grammar is complete, only EOS remains).
+  bool can_continue() const { return automaton_.can_continue(state_); }
   bool is_finished() const { return finished_; }
   void reset();
   const Constraint& constraint() const { return *constraint_; }

@@ -505,6 +505,17 @@ bool CharSet::intersects(uint32_t lo, uint32_t hi) const {
   return next <= hi;
 }
 
+bool CharSet::covers(uint32_t lo, uint32_t hi) const {
+  if (negated) {
+    for (const auto& r : ranges)
+      if (r.first <= hi && r.second >= lo) return false;
+    return true;
+  }
+  for (const auto& r : ranges)
+    if (r.first <= lo && r.second >= hi) return true;
+  return false;
+}
+
 Grammar parse_gbnf(std::string_view text, std::string_view source) {
   return Parser(text, source).parse();
 }

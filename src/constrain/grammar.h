@@ -22,6 +22,8 @@ struct CharSet {
   bool contains(uint32_t cp) const;
   // True when some code point in [lo, hi] is in the set (used to prune partial UTF-8).
   bool intersects(uint32_t lo, uint32_t hi) const;
+  // True when every code point in [lo, hi] is in the set.
+  bool covers(uint32_t lo, uint32_t hi) const;
 };
 
 // One element of a sequence: a character set to match, a rule to expand, or the end marker

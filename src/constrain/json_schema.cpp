@@ -363,7 +363,13 @@ std::string SchemaConverter::object_rule(const Json& schema, const std::string& 
     if (additional.is_object()) {  // a map: any keys, each value under the schema
       const std::string v = visit(additional, path + "/additionalProperties");
       const std::string kv = "jstring ws \":\" ws " + v;
-      return add_rule(path + "-map", "\"{\" ws (" + kv + " (ws \",\" ws " + kv + ")*)? ws \"}\"");
+      std::string more = "*";
+      if (auto max = count_keyword(schema, "maxProperties", path)) {
+        if (*max == 0) return "(\"{\" ws \"}\")";
+        more = fmt::format("{{0,{}}}", std::min<int64_t>(*max - 1, 1000));
+      }
+      return add_rule(path + "-map",
+                      "\"{\" ws (" + kv + " (ws \",\" ws " + kv + ")" + more + ")? ws \"}\"");
     }
     if (additional == false) return "(\"{\" ws \"}\")";
     return "jobject";

@@ -70,6 +70,66 @@ std::string metaspace_bytes(const std::string& s) {
   return out;
 }
 
+// Fills sub_ascii / sub_flags. UTF-8 validity mirrors the automaton for a char set holding every
+// non-ASCII code point: a prefix dies when no valid code point can start with it.
+void summarize_subtrees(TokenTrie& t) {
+  const size_t n = t.byte.size();
+  t.sub_ascii.assign(2 * n, 0);
+  t.sub_flags.assign(n, 0);
+  std::vector<uint32_t> parent(n, 0), path{0};
+  struct Utf8 {
+    uint32_t cp = 0;
+    uint8_t need = 0, len = 0;
+  };
+  std::vector<Utf8> dec(n);
+  static constexpr uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+  for (size_t i = 1; i < n; ++i) {
+    path.resize(t.depth[i]);
+    parent[i] = path.back();
+    path.push_back(static_cast<uint32_t>(i));
+    const Utf8 d = dec[parent[i]];
+    const uint8_t b = t.byte[i];
+    Utf8 out;
+    bool bad = (t.sub_flags[parent[i]] & TokenTrie::kBadUtf8) != 0 && parent[i] != 0;
+    if (b < 0x80) {
+      t.sub_ascii[2 * i + b / 64] |= uint64_t{1} << (b % 64);
+      bad |= d.need != 0;
+    } else {
+      t.sub_flags[i] |= TokenTrie::kNonAscii;
+      if (d.need == 0) {
+        if (b >= 0xC2 && b <= 0xDF)
+          out = {b & 0x1Fu, 1, 2};
+        else if (b >= 0xE0 && b <= 0xEF)
+          out = {b & 0x0Fu, 2, 3};
+        else if (b >= 0xF0 && b <= 0xF4)
+          out = {b & 0x07u, 3, 4};
+        else
+          bad = true;
+      } else if ((b & 0xC0) == 0x80) {
+        out = {(d.cp << 6) | (b & 0x3Fu), static_cast<uint8_t>(d.need - 1), d.len};
+      } else {
+        bad = true;
+      }
+      if (!bad && out.need > 0) {
+        const uint32_t shift = 6u * out.need;
+        const uint32_t lo = std::max(out.cp << shift, kMin[out.len]);
+        const uint32_t hi = std::min<uint32_t>((out.cp << shift) | ((1u << shift) - 1), 0x10FFFF);
+        bad = lo > hi;
+      } else if (!bad && out.len > 0) {
+        bad = out.cp < kMin[out.len] || out.cp > 0x10FFFF || (out.cp >= 0xD800 && out.cp <= 0xDFFF);
+      }
+    }
+    if (bad) t.sub_flags[i] |= TokenTrie::kBadUtf8;
+    dec[i] = out;
+  }
+  for (size_t i = n; i-- > 1;) {
+    const uint32_t p = parent[i];
+    t.sub_ascii[2 * p] |= t.sub_ascii[2 * i];
+    t.sub_ascii[2 * p + 1] |= t.sub_ascii[2 * i + 1];
+    t.sub_flags[p] |= t.sub_flags[i];
+  }
+}
+
 }  // namespace
 
 TokenVocab vocab_from_tokenizer(const tok::Tokenizer& tokenizer, std::span<const int32_t> eos_ids) {
@@ -153,6 +213,7 @@ TokenTrie build_token_trie(const TokenVocab& vocab) {
   t.tok_begin.assign(t.byte.size() + 1, 0);
   for (uint32_t o : owner) ++t.tok_begin[o + 1];
   std::partial_sum(t.tok_begin.begin(), t.tok_begin.end(), t.tok_begin.begin());
+  summarize_subtrees(t);
   return t;
 }
 

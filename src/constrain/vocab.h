@@ -23,6 +23,13 @@ struct TokenTrie {
   std::vector<uint32_t> skip;
   std::vector<uint32_t> tok_begin;  // ids ending at node i: ids[tok_begin[i] .. tok_begin[i + 1])
   std::vector<int32_t> ids;
+  // Subtree summaries for the fast path of a mask walk (a state that loops on every byte of a
+  // subtree allows all its tokens without visiting it): the ASCII bytes present (2 words per
+  // node) and flags.
+  std::vector<uint64_t> sub_ascii;
+  std::vector<uint8_t> sub_flags;
+  static constexpr uint8_t kNonAscii = 1;  // some byte >= 0x80
+  static constexpr uint8_t kBadUtf8 = 2;   // some byte breaks UTF-8 read from the token start
 };
 
 struct TokenVocab {

@@ -1,6 +1,8 @@
 // Prefill + decode loop with stop criteria and streaming (see generator.h).
 #include "generate/generator.h"
 
+#include "constrain/constraint.h"
+
 #include <algorithm>
 #include <chrono>
 
@@ -122,6 +124,14 @@ GenerateResult Generator::generate(std::span<const int32_t> prompt, const Genera
   if (tokenizer_) decoder.emplace(*tokenizer_, options.skip_special_tokens);
   StopStringFilter stops(options.stop_strings);
 
+  // A constraint masks every step and follows every sampled token (constrain/constraint.h).
+  std::optional<constrain::Matcher> matcher;
+  std::vector<uint64_t> allowed;
+  if (options.constraint) {
+    matcher.emplace(options.constraint);
+    allowed.resize(options.constraint->mask_words());
+  }
+
   const auto t0 = Clock::now();
   reuse_prefix(prompt);
   const size_t cached = history_.size();
@@ -131,7 +141,14 @@ GenerateResult Generator::generate(std::span<const int32_t> prompt, const Genera
   bool done = false;
   while (!done) {
     if (static_cast<int>(result.ids.size()) >= options.max_tokens) break;
-    const int32_t id = sampler.sample(logits, history_);
+    if (matcher && matcher->is_accepting() && !matcher->can_continue()) {
+      result.reason = StopReason::kEos;  // the grammar is complete: nothing more may follow
+      break;
+    }
+    if (matcher) matcher->allowed_tokens(allowed);
+    const int32_t id = sampler.sample(logits, history_, allowed);
+    WICK_CHECK(!matcher || matcher->accept_token(id), ErrorKind::kInternal,
+               "generate: sampled token {} outside the constraint's mask", id);
     if (result.ids.empty()) {
       result.stats.prefill_ms = ms_since(t0);
       t_decode = Clock::now();

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,6 +20,9 @@
 namespace wick::tok {
 class Tokenizer;
 }
+namespace wick::constrain {
+class Constraint;
+}
 
 namespace wick::gen {
 
@@ -28,6 +32,9 @@ struct GenerateOptions {
   std::vector<int32_t> eos_ids;           // stop when one is sampled (not emitted as text)
   std::vector<std::string> stop_strings;  // stop when the text contains one (cut before it)
   bool skip_special_tokens = true;        // in the streamed text
+  // Output constrained to a grammar / JSON schema / regex (constrain/constraint.h): each step
+  // samples only tokens it allows, EOS only where it may end. Never yields text outside it.
+  std::shared_ptr<const constrain::Constraint> constraint;
 };
 
 enum class StopReason { kEos, kStopString, kMaxTokens, kCallback };
