@@ -20,6 +20,9 @@
 namespace wick::tok {
 class Tokenizer;
 }
+namespace wick::models {
+class Model;
+}
 
 namespace wick::gen {
 
@@ -181,6 +184,10 @@ TokenLogprobs token_logprobs(std::span<const float> logits, int32_t id, int top_
 // Returns T - 1 entries, one per prompt token after the first (which nothing predicts).
 std::vector<TokenLogprobs> prompt_logprobs(std::span<const float> logits, size_t vocab,
                                            std::span<const int32_t> prompt, int top_n);
+// The same straight from a model: one forward over the whole prompt with all_logits, in a
+// cache of its own (vLLM's prompt_logprobs).
+std::vector<TokenLogprobs> model_prompt_logprobs(const models::Model& model,
+                                                 std::span<const int32_t> prompt, int top_n);
 
 class Sampler {
  public:

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "generate/sampler_internal.h"
+#include "models/model.h"
 
 namespace wick::gen {
 
@@ -59,6 +60,16 @@ std::vector<TokenLogprobs> prompt_logprobs(std::span<const float> logits, size_t
   for (size_t t = 0; t + 1 < prompt.size(); ++t)
     out.push_back(token_logprobs(logits.subspan(t * vocab, vocab), prompt[t + 1], top_n));
   return out;
+}
+
+std::vector<TokenLogprobs> model_prompt_logprobs(const models::Model& model,
+                                                 std::span<const int32_t> prompt, int top_n) {
+  WICK_CHECK(!prompt.empty(), ErrorKind::kInvalidArgument, "prompt_logprobs: empty prompt");
+  nn::KvCache cache = model.make_cache();
+  cache.add_sequence(0);
+  const models::BatchItem item{0, prompt, true};
+  const std::vector<float> logits = model.forward({&item, 1}, cache).to_float_vector();
+  return prompt_logprobs(logits, logits.size() / prompt.size(), prompt, top_n);
 }
 
 }  // namespace wick::gen

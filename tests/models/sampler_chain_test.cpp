@@ -501,6 +501,32 @@ TEST(SamplerChain, RandomParametersNeverBreakTheChain) {
   }
 }
 
+// Prompt logprobs from one all-logits forward against token-by-token decoding with the KV
+// cache and a plain double log-softmax: row t must give log p(prompt[t + 1] | prompt[..t]).
+TEST(SamplerChain, PromptLogprobsMatchIncrementalDecoding) {
+  const std::string dir = std::string(WICK_SOURCE_DIR) + "/tests/data/models/llama";
+  if (!std::filesystem::exists(dir + "/config.json"))
+    GTEST_SKIP() << "golden model absent: " << dir;
+  models::LoadedModel model = models::load_model(dir);
+  const std::vector<int32_t> prompt = {1, 15, 27, 3, 99, 42, 7};
+  const std::vector<TokenLogprobs> got = model_prompt_logprobs(*model.model, prompt, 2);
+  ASSERT_EQ(got.size(), prompt.size() - 1);
+  nn::KvCache cache = model.model->make_cache();
+  cache.add_sequence(0);
+  for (size_t t = 0; t + 1 < prompt.size(); ++t) {
+    const models::BatchItem item{0, std::span<const int32_t>(&prompt[t], 1)};
+    const std::vector<float> row = model.model->forward({&item, 1}, cache).to_float_vector();
+    double m = -INFINITY, z = 0;
+    for (float l : row) m = std::max(m, static_cast<double>(l));
+    for (float l : row) z += std::exp(l - m);
+    const double want = row[static_cast<size_t>(prompt[t + 1])] - m - std::log(z);
+    EXPECT_EQ(got[t].id, prompt[t + 1]);
+    EXPECT_NEAR(got[t].logprob, want, 1e-3) << "position " << t;
+    ASSERT_EQ(got[t].top.size(), 2u);
+    EXPECT_NEAR(got[t].top[0].logprob, -std::log(z), 1e-3);  // the best: l_max - m - log z
+  }
+}
+
 // Generation with a golden tiny model: the same seed gives the same tokens at 1 and 2 threads.
 TEST(SamplerChain, SeededGenerationIsTheSameAcrossThreadCounts) {
   const std::string dir = std::string(WICK_SOURCE_DIR) + "/tests/data/models/llama";
