@@ -23,7 +23,11 @@ Candidates Candidates::from_logits(std::span<const float> logits) {
 void Candidates::assign_logits(std::span<const float> logits) {
   ids.resize(logits.size());
   std::iota(ids.begin(), ids.end(), 0);
-  values.assign(logits.begin(), logits.end());
+  // NaN (a numerically broken model) becomes -inf: every comparison below then stays a strict
+  // weak order, which std::sort and the heaps need to stay in bounds.
+  values.resize(logits.size());
+  for (size_t i = 0; i < logits.size(); ++i)
+    values[i] = std::isnan(logits[i]) ? -std::numeric_limits<float>::infinity() : logits[i];
   sorted = probs = false;
   by_id = true;
 }
@@ -72,19 +76,18 @@ void ensure_logits(Candidates& c) {
 }
 
 float max_value(std::span<const float> v) {
-  // 16 independent lanes: vectorises, unlike the serial chain of std::max_element.
+  // 16 independent lanes: vectorises, unlike the serial chain of std::max_element. Starting
+  // from -inf with `x > lane` also skips NaN.
   constexpr size_t kLanes = 16;
-  const size_t n = v.size();
-  float m = v.empty() ? -std::numeric_limits<float>::infinity() : v[0];
+  const float lowest = -std::numeric_limits<float>::infinity();
+  float lanes[kLanes];
+  for (float& l : lanes) l = lowest;
   size_t i = 0;
-  if (n >= kLanes) {
-    float lanes[kLanes];
-    for (size_t j = 0; j < kLanes; ++j) lanes[j] = v[j];
-    for (i = kLanes; i + kLanes <= n; i += kLanes)
-      for (size_t j = 0; j < kLanes; ++j) lanes[j] = v[i + j] > lanes[j] ? v[i + j] : lanes[j];
-    for (size_t j = 0; j < kLanes; ++j) m = lanes[j] > m ? lanes[j] : m;
-  }
-  for (; i < n; ++i) m = v[i] > m ? v[i] : m;
+  for (; i + kLanes <= v.size(); i += kLanes)
+    for (size_t j = 0; j < kLanes; ++j) lanes[j] = v[i + j] > lanes[j] ? v[i + j] : lanes[j];
+  float m = lowest;
+  for (size_t j = 0; j < kLanes; ++j) m = lanes[j] > m ? lanes[j] : m;
+  for (; i < v.size(); ++i) m = v[i] > m ? v[i] : m;
   return m;
 }
 
@@ -402,7 +405,7 @@ int32_t sampler_argmax(std::span<const float> logits) {
   const float m = max_value(logits);
   for (size_t k = 0; k < logits.size(); ++k)
     if (logits[k] == m) return static_cast<int32_t>(k);
-  return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  return 0;  // every logit NaN: nothing to prefer
 }
 
 int32_t sampler_draw(const Candidates& c, Rng& rng) {

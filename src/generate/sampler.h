@@ -104,8 +104,8 @@ struct Candidates {
   bool probs = false;   // values are probabilities, else logits
   bool by_id = false;   // ids ascending (from_logits order; filters keep it)
   size_t size() const { return ids.size(); }
-  static Candidates from_logits(std::span<const float> logits);
-  void assign_logits(std::span<const float> logits);  // the same, reusing the buffers
+  static Candidates from_logits(std::span<const float> logits);  // NaN logits become -inf
+  void assign_logits(std::span<const float> logits);             // the same, reusing the buffers
 };
 
 // --- Hard filters (sampler_filters.cpp): remove candidates, never reorder. ---

@@ -166,7 +166,7 @@ void assign_allowed(Candidates& c, std::span<const float> logits,
       const size_t id = w * 64 + static_cast<size_t>(std::countr_zero(bits));
       if (id >= logits.size()) break;
       c.ids.push_back(static_cast<int32_t>(id));
-      c.values.push_back(logits[id]);
+      c.values.push_back(std::isnan(logits[id]) ? -HUGE_VALF : logits[id]);
     }
   c.sorted = c.probs = false;
   c.by_id = true;

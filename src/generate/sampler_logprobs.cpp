@@ -11,6 +11,12 @@
 
 namespace wick::gen {
 
+namespace {
+float exp_or_zero(float x) {
+  return std::isnan(x) ? 0.0f : std::exp(x);
+}  // NaN logits: p = 0
+}  // namespace
+
 TokenLogprobs token_logprobs(std::span<const float> logits, int32_t id, int top_n) {
   const size_t vocab = logits.size();
   WICK_CHECK(vocab > 0, ErrorKind::kInvalidArgument, "logprobs: empty logits");
@@ -21,8 +27,8 @@ TokenLogprobs token_logprobs(std::span<const float> logits, int32_t id, int top_
   double lanes[4] = {0, 0, 0, 0};  // no copy of the vocabulary, no serial add chain
   size_t i = 0;
   for (; i + 4 <= vocab; i += 4)
-    for (size_t j = 0; j < 4; ++j) lanes[j] += std::exp(logits[i + j] - m);
-  for (; i < vocab; ++i) lanes[0] += std::exp(logits[i] - m);
+    for (size_t j = 0; j < 4; ++j) lanes[j] += exp_or_zero(logits[i + j] - m);
+  for (; i < vocab; ++i) lanes[0] += exp_or_zero(logits[i] - m);
   const double lse = m + std::log((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]));
   TokenLogprobs out;
   out.id = id;
@@ -36,7 +42,8 @@ TokenLogprobs token_logprobs(std::span<const float> logits, int32_t id, int top_
   std::vector<Item> heap;
   const size_t n = std::min(vocab, static_cast<size_t>(top_n));
   for (size_t k = 0; k < vocab; ++k) {
-    const Item item{logits[k], static_cast<int32_t>(k)};
+    const float v = std::isnan(logits[k]) ? -HUGE_VALF : logits[k];  // keep the order strict
+    const Item item{v, static_cast<int32_t>(k)};
     if (heap.size() < n) {
       heap.push_back(item);
       std::push_heap(heap.begin(), heap.end(), worse_first);

@@ -423,6 +423,24 @@ TEST(SamplerChain, SeededSamplingIsReproducible) {
   EXPECT_EQ(a, again);
 }
 
+// NaN logits (a broken model) never crash the chain or win a draw: they count as -inf.
+TEST(SamplerChain, NanLogitsAreBanned) {
+  std::vector<float> logits(3000, 0.0f);
+  for (size_t i = 0; i < logits.size(); i += 3) logits[i] = NAN;
+  logits[1] = 1.0f;
+  EXPECT_EQ(Sampler(plain(0.0f)).sample(logits, {}), 1);
+  SamplingParams p;  // default chain
+  p.seed = 3;
+  p.top_k = 0;
+  p.min_p = 0;
+  Sampler s(p);
+  for (int i = 0; i < 50; ++i) EXPECT_NE(s.sample(logits, {}) % 3, 0);
+  Candidates c = Candidates::from_logits(logits);
+  sampler_top_k(c, 100);
+  EXPECT_EQ(c.ids[0], 1);
+  EXPECT_EQ(token_logprobs(logits, 1, 3).top[0].id, 1);
+}
+
 TEST(SamplerChain, Logprobs) {
   // logits {0, ln 3}: p = {0.25, 0.75}.
   const std::vector<float> logits = {0.0f, std::log(3.0f)};
