@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backends/cpu/qgemm.h"
+#include "core/error.h"
 #include "core/quant/quant.h"
 
 namespace wick {
@@ -77,32 +78,53 @@ TEST(QGemmPanels, ScalarPanelMatchesDequantizedDouble) {
       dequantize_row_reference(dt, w.data() + r * row_bytes, deq.data() + r * k, k);
     }
     const auto x = random_floats(static_cast<size_t>(m * k), 2);
-    std::vector<cpu::ActQ8> act(static_cast<size_t>(m * groups));
-    for (int i = 0; i < m; ++i) cpu::quantize_act_q8_row(x.data() + i * k, k, &act[i * groups]);
+    std::vector<cpu::ActQ8x2> act(static_cast<size_t>(m * groups));
+    for (int i = 0; i < m; ++i) cpu::quantize_act_q8x2_row(x.data() + i * k, k, &act[i * groups]);
     PanelBuf buf(k);
     cpu::kPanelScalar.unpack[static_cast<int>(dt)](w.data(), row_bytes, rows, panel_groups,
                                                    buf.panel());
     std::vector<float> out(static_cast<size_t>(m * kPanelRows), NAN);
     kernel_for(cpu::kPanelScalar, dt)(buf.panel(), panel_groups, act.data(),
-                                      groups * sizeof(cpu::ActQ8), m, out.data(), kPanelRows, rows);
+                                      groups * sizeof(cpu::ActQ8x2), m, out.data(), kPanelRows,
+                                      rows);
     for (int i = 0; i < m; ++i)
       for (int j = 0; j < rows; ++j) {
-        double want = 0, bound = 0;
+        double want = 0, bound = 0, magnitude = 0;
         for (int64_t g = 0; g < groups; ++g) {
           double amax = 0, wsum = 0;
           for (int64_t p = 32 * g; p < 32 * g + 32; ++p) {
             want += static_cast<double>(deq[j * k + p]) * x[i * k + p];
+            magnitude += std::fabs(static_cast<double>(deq[j * k + p]) * x[i * k + p]);
             amax = std::max(amax, std::fabs(static_cast<double>(x[i * k + p])));
             wsum += std::fabs(deq[j * k + p]);
           }
-          bound += amax / 254.0 * wsum;
+          bound += amax / (127.0 * 508.0) * wsum;  // two passes: step d / 254, d = amax / 127
         }
-        EXPECT_NEAR(out[i * kPanelRows + j], want, 1.01 * bound + 1e-4)
+        EXPECT_NEAR(out[i * kPanelRows + j], want, 1.01 * bound + 2e-6 * magnitude + 1e-6)
             << dtype_name(dt) << " " << i << "," << j;
       }
     for (int i = 0; i < m; ++i)  // columns past n_cols untouched
       for (int j = rows; j < kPanelRows; ++j) EXPECT_TRUE(std::isnan(out[i * kPanelRows + j]));
   }
+}
+
+TEST(QGemmPanels, TwoPassActivationsAreSixteenBitAccurate) {
+  const auto x = random_floats(256, 7);
+  std::vector<cpu::ActQ8x2> a(8);
+  cpu::quantize_act_q8x2_row(x.data(), 256, a.data());
+  for (int b = 0; b < 8; ++b) {
+    float amax = 0;
+    double sum = 0;
+    for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[b * 32 + i]));
+    for (int i = 0; i < 32; ++i) {
+      const double v =
+          static_cast<double>(a[b].d) * a[b].q1[i] + static_cast<double>(a[b].d2) * a[b].q2[i];
+      EXPECT_NEAR(v, x[b * 32 + i], amax / (127.0 * 508.0) * 1.01);
+      sum += v;
+    }
+    EXPECT_NEAR(a[b].s, sum, 1e-5 * amax * 32);
+  }
+  EXPECT_THROW(cpu::quantize_act_q8x2_row(x.data(), 48, a.data()), Error);
 }
 
 TEST(QGemmPanels, Avx512MatchesScalarBitForBit) {
@@ -127,13 +149,13 @@ TEST(QGemmPanels, Avx512MatchesScalarBitForBit) {
       ASSERT_EQ(got.wsum, ref.wsum);
       const int m = 8;
       const auto x = random_floats(static_cast<size_t>(m * k), 4);
-      std::vector<cpu::ActQ8> act(static_cast<size_t>(m * groups));
-      for (int i = 0; i < m; ++i) cpu::quantize_act_q8_row(x.data() + i * k, k, &act[i * groups]);
+      std::vector<cpu::ActQ8x2> act(static_cast<size_t>(m * groups));
+      for (int i = 0; i < m; ++i) cpu::quantize_act_q8x2_row(x.data() + i * k, k, &act[i * groups]);
       for (int n_act = 1; n_act <= cpu::kPanelMaxAct; ++n_act) {
         std::vector<float> a(static_cast<size_t>(m * 17), NAN), b(a.size(), NAN);
         kernel_for(cpu::kPanelScalar, dt)(ref.panel(), panel_groups, act.data(),
-                                          groups * sizeof(cpu::ActQ8), n_act, a.data(), 17, rows);
-        kernel_for(*simd, dt)(got.panel(), panel_groups, act.data(), groups * sizeof(cpu::ActQ8),
+                                          groups * sizeof(cpu::ActQ8x2), n_act, a.data(), 17, rows);
+        kernel_for(*simd, dt)(got.panel(), panel_groups, act.data(), groups * sizeof(cpu::ActQ8x2),
                               n_act, b.data(), 17, rows);
         ASSERT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * 4))
             << dtype_name(dt) << " rows " << rows << " n_act " << n_act;

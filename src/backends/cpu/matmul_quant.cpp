@@ -38,7 +38,8 @@ void load_row_f32(const MatView& a, int64_t i, int64_t k, float* dst) {
   }
 }
 
-void quantize_activations(const GemmArgs& g, DType weight, size_t act_bytes, uint8_t* act) {
+template <class Quantize>
+void quantize_activations(const GemmArgs& g, size_t act_bytes, uint8_t* act, Quantize quantize) {
   const bool direct = g.a.dtype == DType::kF32 && g.a.cs == 1;
   parallel_for(g.m, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, g.k)),
                [&](int64_t begin, int64_t end) {
@@ -49,8 +50,7 @@ void quantize_activations(const GemmArgs& g, DType weight, size_t act_bytes, uin
                      load_row_f32(g.a, i, g.k, row.data());
                      x = row.data();
                    }
-                   quantize_activation_row(weight, x, g.k,
-                                           act + static_cast<size_t>(i) * act_bytes);
+                   quantize(x, g.k, act + static_cast<size_t>(i) * act_bytes);
                  }
                });
 }
@@ -61,17 +61,19 @@ void add_bias(const GemmArgs& g, int64_t j_begin, int64_t j_end) {
     for (int64_t j = j_begin; j < j_end; ++j) g.c[i * g.ldc + j] += g.bias[j];
 }
 
-// Prefill through panels (qgemm.h): ActQ8 activations for every weight type; each thread unpacks
+// Prefill through panels (qgemm.h): ActQ8x2 activations for every weight type; each thread unpacks
 // its tiles of kPanelRows weight rows once and runs all activation rows against them.
 void linear_panel(const GemmArgs& g, DType weight, const uint8_t* w, const PanelKernels& pk) {
   const int group_values = panel_group_values(weight);
   const int64_t n_groups = g.k / group_values;
   const PanelKernelFn kernel = group_values == 16 ? pk.kernel16 : pk.kernel;
-  const size_t act_bytes = static_cast<size_t>(g.k / 32) * sizeof(ActQ8);
+  const size_t act_bytes = static_cast<size_t>(g.k / 32) * sizeof(ActQ8x2);
   const uint64_t row_bytes = dtype_bytes_for(weight, static_cast<uint64_t>(g.k));
   thread_local std::vector<uint8_t> act_buf;
   act_buf.resize(act_bytes * static_cast<size_t>(g.m));
-  quantize_activations(g, DType::kQ4_0, act_bytes, act_buf.data());  // Q4_0's format: ActQ8
+  quantize_activations(g, act_bytes, act_buf.data(), [](const float* x, int64_t k, void* out) {
+    quantize_act_q8x2_row(x, k, static_cast<ActQ8x2*>(out));
+  });
   const uint8_t* act = act_buf.data();
   const int64_t tiles = (g.n + kPanelRows - 1) / kPanelRows;
   parallel_for(tiles, 1, [&](int64_t t_begin, int64_t t_end) {
@@ -113,7 +115,9 @@ void linear_qdot(const GemmArgs& g, DType weight, const void* w_data, const QDot
   thread_local std::vector<uint8_t> act_buf;
   act_buf.resize(act_bytes * static_cast<size_t>(g.m));
   uint8_t* act = act_buf.data();
-  quantize_activations(g, weight, act_bytes, act);
+  quantize_activations(g, act_bytes, act, [weight](const float* x, int64_t k, void* out) {
+    quantize_activation_row(weight, x, k, out);
+  });
 
   const int64_t tiles = (g.n + kTileCols - 1) / kTileCols;
   parallel_for(tiles, 1, [&](int64_t t_begin, int64_t t_end) {

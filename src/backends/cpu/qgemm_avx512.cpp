@@ -1,9 +1,10 @@
 // AVX-512 VNNI build of the prefill panels (qgemm.h): codes unpacked with 256-bit shuffles (scale
 // and min from qgemm_groups.h, as the reference), and a kernel of up to 8 activation rows x 16
-// weight rows: per group, 8 vpdpbusd per row (16 weight rows x 4 broadcast activation bytes each),
-// then the group's int32 sums scaled into f32 accumulators. Zen 4 runs the 512-bit vpdpbusd as
-// two 256-bit halves, so a zmm per 16 rows costs the same per product as two ymm and saves
-// instructions. Called only after qgemm_ref.cpp has checked the CPU (best_panel_kernels).
+// weight rows: per group and activation pass, 8 vpdpbusd per row (16 weight rows x 4 broadcast
+// activation bytes each), then the group's int32 sums scaled into f32 accumulators. Zen 4 runs the
+// 512-bit vpdpbusd as two 256-bit halves, so a zmm per 16 rows costs the same per product as two
+// ymm and saves instructions. Called only after qgemm_ref.cpp has checked the CPU
+// (best_panel_kernels).
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
@@ -162,16 +163,21 @@ void unpack16_avx512(const uint8_t* w, uint64_t row_bytes, int rows, int64_t n_g
 template <int MR>
 void kernel16_mr(const Panel& p, int64_t n_groups, const uint8_t* act, size_t stride, float* out,
                  int64_t ldc, int n_cols) {
-  const ActQ8* a[MR];
+  const ActQ8x2* a[MR];
   __m512 acc[MR];
   for (int r = 0; r < MR; ++r) {
-    a[r] = reinterpret_cast<const ActQ8*>(act + r * stride);
+    a[r] = reinterpret_cast<const ActQ8x2*>(act + r * stride);
     acc[r] = _mm512_setzero_ps();
   }
+  const auto bcast_unsigned = [](const int8_t* q) {  // 4 activation bytes made unsigned: a + 128
+    uint32_t a4;
+    std::memcpy(&a4, q, 4);
+    return _mm512_set1_epi32(static_cast<int>(a4 ^ 0x80808080u));
+  };
   for (int64_t g = 0; g < n_groups; ++g) {
-    __m512i isum[MR];
+    __m512i isum1[MR], isum2[MR];
 #pragma GCC unroll 8
-    for (int r = 0; r < MR; ++r) isum[r] = _mm512_setzero_si512();
+    for (int r = 0; r < MR; ++r) isum1[r] = isum2[r] = _mm512_setzero_si512();
     const uint8_t* c = p.codes + g * 256;
     const int64_t blk = g / 2, off = 16 * (g % 2);
 #pragma GCC unroll 4
@@ -179,18 +185,18 @@ void kernel16_mr(const Panel& p, int64_t n_groups, const uint8_t* act, size_t st
       const __m512i wv = _mm512_loadu_si512(c + q * 64);
 #pragma GCC unroll 8
       for (int r = 0; r < MR; ++r) {
-        uint32_t a4;  // activation bytes made unsigned: a + 128
-        std::memcpy(&a4, a[r][blk].qs + off + 4 * q, 4);
-        isum[r] =
-            _mm512_dpbusd_epi32(isum[r], _mm512_set1_epi32(static_cast<int>(a4 ^ 0x80808080u)), wv);
+        isum1[r] = _mm512_dpbusd_epi32(isum1[r], bcast_unsigned(a[r][blk].q1 + off + 4 * q), wv);
+        isum2[r] = _mm512_dpbusd_epi32(isum2[r], bcast_unsigned(a[r][blk].q2 + off + 4 * q), wv);
       }
     }
     const __m512i ws = _mm512_loadu_si512(p.wsum + g * kPanelRows);
     const __m512 sc = _mm512_loadu_ps(p.scale + g * kPanelRows);
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
-      const __m512 s = _mm512_mul_ps(sc, _mm512_set1_ps(a[r][blk].d));
-      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(isum[r], ws)), s, acc[r]);
+      const __m512 s1 = _mm512_mul_ps(sc, _mm512_set1_ps(a[r][blk].d));
+      const __m512 s2 = _mm512_mul_ps(sc, _mm512_set1_ps(a[r][blk].d2));
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(isum1[r], ws)), s1, acc[r]);
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(isum2[r], ws)), s2, acc[r]);
     }
   }
   const __mmask16 mask = static_cast<__mmask16>((1u << n_cols) - 1u);
@@ -200,33 +206,39 @@ void kernel16_mr(const Panel& p, int64_t n_groups, const uint8_t* act, size_t st
 template <int MR>
 void kernel_mr(const Panel& p, int64_t n_groups, const uint8_t* act, size_t stride, float* out,
                int64_t ldc, int n_cols) {
-  const ActQ8* a[MR];
+  const ActQ8x2* a[MR];
   __m512 acc[MR];
   for (int r = 0; r < MR; ++r) {
-    a[r] = reinterpret_cast<const ActQ8*>(act + r * stride);
+    a[r] = reinterpret_cast<const ActQ8x2*>(act + r * stride);
     acc[r] = _mm512_setzero_ps();
   }
+  const auto bcast = [](const int8_t* q) {
+    int32_t a4;
+    std::memcpy(&a4, q, 4);
+    return _mm512_set1_epi32(a4);
+  };
   for (int64_t g = 0; g < n_groups; ++g) {
-    __m512i isum[MR];
+    __m512i isum1[MR], isum2[MR];
 #pragma GCC unroll 8
-    for (int r = 0; r < MR; ++r) isum[r] = _mm512_setzero_si512();
+    for (int r = 0; r < MR; ++r) isum1[r] = isum2[r] = _mm512_setzero_si512();
     const uint8_t* c = p.codes + g * 512;
 #pragma GCC unroll 8
     for (int q = 0; q < 8; ++q) {
       const __m512i wv = _mm512_loadu_si512(c + q * 64);
 #pragma GCC unroll 8
       for (int r = 0; r < MR; ++r) {
-        int32_t a4;
-        std::memcpy(&a4, a[r][g].qs + 4 * q, 4);
-        isum[r] = _mm512_dpbusd_epi32(isum[r], wv, _mm512_set1_epi32(a4));
+        isum1[r] = _mm512_dpbusd_epi32(isum1[r], wv, bcast(a[r][g].q1 + 4 * q));
+        isum2[r] = _mm512_dpbusd_epi32(isum2[r], wv, bcast(a[r][g].q2 + 4 * q));
       }
     }
     const __m512 sc = _mm512_loadu_ps(p.scale + g * kPanelRows);
     const __m512 mn = _mm512_loadu_ps(p.min + g * kPanelRows);
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
-      const __m512 s = _mm512_mul_ps(sc, _mm512_set1_ps(a[r][g].d));
-      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]), s, acc[r]);
+      const __m512 s1 = _mm512_mul_ps(sc, _mm512_set1_ps(a[r][g].d));
+      const __m512 s2 = _mm512_mul_ps(sc, _mm512_set1_ps(a[r][g].d2));
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum1[r]), s1, acc[r]);
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum2[r]), s2, acc[r]);
       acc[r] = _mm512_fmadd_ps(mn, _mm512_set1_ps(a[r][g].s), acc[r]);
     }
   }
@@ -245,7 +257,8 @@ void kernel_any(const Panel& p, int64_t n_groups, const void* act, size_t stride
                                        &kernel16_mr<4>, &kernel16_mr<5>, &kernel16_mr<6>,
                                        &kernel16_mr<7>, &kernel16_mr<8>};
   const int i = std::min(n_act, kPanelMaxAct) - 1;
-  (kGroups16 ? k16[i] : k32[i])(p, n_groups, static_cast<const uint8_t*>(act), stride, out, ldc, n_cols);
+  (kGroups16 ? k16[i] : k32[i])(p, n_groups, static_cast<const uint8_t*>(act), stride, out, ldc,
+                                n_cols);
 }
 
 PanelKernels make_kernels() {
