@@ -1,12 +1,15 @@
 // `wick run -m PATH [PROMPT]`: generate a continuation and stream it to stdout, with a stats line
 // (prompt tokens, prefill and decode tok/s, time to first token) on stderr. --prompt-ids feeds
 // ids directly (models without a tokenizer); --json prints {"ids": [...], "text": "..."} at the
-// end.
+// end. --grammar FILE (GBNF) / --json-schema FILE constrain the output (constrain/).
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include "command.h"
+#include "constrain/constraint.h"
 #include "generate/bundle.h"
 #include "sampling_flags.h"
 
@@ -19,7 +22,32 @@ struct RunFlags {
   std::string prompt_ids;
   bool json = false;
   bool no_special = false;
+  std::string grammar_file;      // GBNF
+  std::string json_schema_file;  // JSON Schema
 };
+
+// The constraint named by --grammar / --json-schema, compiled before generation starts.
+std::shared_ptr<const constrain::Constraint> constraint_from_flags(const RunFlags& f,
+                                                                   const gen::ModelBundle& b) {
+  if (f.grammar_file.empty() && f.json_schema_file.empty()) return nullptr;
+  WICK_CHECK(f.grammar_file.empty() || f.json_schema_file.empty(), ErrorKind::kInvalidArgument,
+             "--grammar and --json-schema cannot be used together");
+  WICK_CHECK(b.tokenizer, ErrorKind::kInvalidArgument,
+             "{}: constrained generation needs the model's tokenizer", f.gen.model);
+  const bool gbnf = !f.grammar_file.empty();
+  const std::string& path = gbnf ? f.grammar_file : f.json_schema_file;
+  std::ifstream in(path, std::ios::binary);
+  WICK_CHECK(in, ErrorKind::kIo, "{}: cannot open", path);
+  std::stringstream text;
+  text << in.rdbuf();
+  const constrain::Spec spec{
+      gbnf ? constrain::SpecKind::kGrammar : constrain::SpecKind::kJsonSchema, text.str(), {}};
+  try {
+    return constrain::compile(spec, *b.tokenizer, b.eos_ids);
+  } catch (const Error& e) {
+    fail(e.kind(), "{}: {}", path, e.what());
+  }
+}
 
 int run(const RunFlags& f0) {
   RunFlags f = f0;
@@ -34,6 +62,7 @@ int run(const RunFlags& f0) {
     WICK_CHECK(!ids.empty(), ErrorKind::kInvalidArgument, "the prompt encodes to no tokens");
   }
   gen::GenerateOptions options = f.gen.options(bundle.eos_ids);
+  options.constraint = constraint_from_flags(f, bundle);
   gen::Generator generator(bundle.model(), bundle.tokenizer.get());
   const bool have_text = bundle.tokenizer != nullptr;
   gen::TokenCallback stream;
@@ -65,6 +94,9 @@ CommandRegistration reg("run", "generate a continuation of a prompt", [](CLI::Ap
   sub.add_option("--prompt-ids", f->prompt_ids, "comma-separated token ids instead of text");
   sub.add_flag("--json", f->json, "print {\"ids\": [...], \"text\": \"...\"} instead of streaming");
   sub.add_flag("--no-special", f->no_special, "do not add BOS/special tokens to the prompt");
+  sub.add_option("--grammar", f->grammar_file, "constrain the output to a GBNF grammar file");
+  sub.add_option("--json-schema", f->json_schema_file,
+                 "constrain the output to JSON valid under a JSON Schema file");
   return [f] { return run(*f); };
 });
 
