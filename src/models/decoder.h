@@ -39,6 +39,9 @@ class Decoder : public Model {
   nn::Linear lm_head;
 
   Tensor forward(std::span<const BatchItem> batch, nn::KvCache& cache) const override;
+  // Final-norm hidden states (N, hidden) f32 on the host of `tokens` appended to sequence
+  // `seq_id` (the LM head is skipped): what embeddings pool (decoder_hidden.cpp).
+  Tensor hidden_states(std::span<const int32_t> tokens, nn::KvCache& cache, int seq_id) const;
 
  private:
   Tensor embed_tokens(const Tensor& ids, const Tensor& positions) const;

@@ -256,7 +256,7 @@ bool Engine::take_incoming() {
       s->prompt_len = static_cast<int64_t>(spec.prompt.size());
       gen::SamplingParams p = spec.sampling;
       p.seed += static_cast<uint64_t>(c);
-      s->sampler.emplace(p);
+      s->sampler.emplace(p, eos_ids_, tokenizer_);
       if (tokenizer_) s->decoder.emplace(*tokenizer_, true);
       s->stops.emplace(spec.stop);
       if (spec.constraint) s->constraint = spec.constraint();

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "core/error.h"
+#include "generate/sampling_json.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
@@ -70,30 +71,20 @@ int64_t int_field(const json& body, const std::string& name, int64_t def, int64_
   return x;
 }
 
-double number_field(const json& body, const std::string& name, double def, double lo, double hi) {
-  const json* v = field(body, name);
-  if (!v) return def;
-  if (!v->is_number()) bad_field(name, fmt::format("a number in [{}, {}]", lo, hi));
-  const auto x = v->get<double>();
-  if (!(x >= lo && x <= hi)) bad_field(name, fmt::format("a number in [{}, {}]", lo, hi));
-  return x;
-}
-
-// Sampling fields the engine's sampler has, in one place.
+// Every sampler field of the request (OpenAI, llama.cpp, vLLM and Ollama names), checked by
+// gen::sampling_from_json; its errors name the field, which becomes the error's param.
 void parse_sampling(const json& body, gen::SamplingParams& p) {
-  p.temperature = static_cast<float>(number_field(body, "temperature", p.temperature, 0, 2));
-  p.top_p = static_cast<float>(number_field(body, "top_p", p.top_p, 0, 1));
-  p.top_k = static_cast<int>(int_field(body, "top_k", p.top_k, -1, 1 << 30));
-  p.min_p = static_cast<float>(number_field(body, "min_p", p.min_p, 0, 1));
-  p.repeat_penalty =
-      static_cast<float>(number_field(body, "repetition_penalty", p.repeat_penalty, 1e-3, 100));
-  const json* seed = field(body, "seed");
-  if (seed) {
-    if (!seed->is_number_integer()) bad_field("seed", "an integer");
-    p.seed = seed->is_number_unsigned() ? seed->get<uint64_t>()
-                                        : static_cast<uint64_t>(seed->get<int64_t>());
-  } else {
-    p.seed = std::random_device{}();
+  p.seed = std::random_device{}();  // unless the request names one
+  try {
+    gen::sampling_from_json(body, p);
+  } catch (const Error& e) {
+    std::string param;
+    const std::string msg = e.what();
+    if (auto at = msg.find("field \""); at != std::string::npos) {
+      const size_t begin = at + 7;
+      param = msg.substr(begin, msg.find('"', begin) - begin);
+    }
+    throw ApiError(400, msg, param, "invalid_value");
   }
 }
 
@@ -216,21 +207,16 @@ CompletionRequest parse_completion(const json& body, bool chat, const ServedMode
   s.stop = parse_stop(body);
   s.sampling = m.defaults;
   parse_sampling(body, s.sampling);
-  s.ignore_eos = bool_field(body, "ignore_eos", false);
-  if (chat) {
-    s.logprobs = bool_field(body, "logprobs", false);
-    s.top_logprobs = static_cast<int>(int_field(body, "top_logprobs", 0, 0, 20));
-    if (s.top_logprobs > 0 && !s.logprobs)
-      throw ApiError(400, "top_logprobs needs logprobs: true", "top_logprobs", "invalid_value");
-  } else {
-    const json* lp = field(body, "logprobs");
-    if (lp) {
-      s.logprobs = true;
-      s.top_logprobs = static_cast<int>(int_field(body, "logprobs", 0, 0, 5));
-    }
-    if (bool_field(body, "echo", false))
-      throw ApiError(400, "echo is not supported", "echo", "unsupported");
-  }
+  s.ignore_eos = s.sampling.ignore_eos;
+  s.logprobs = s.sampling.logprobs;
+  s.top_logprobs = s.sampling.top_logprobs;
+  if (s.top_logprobs > 20)
+    throw ApiError(400, "field \"top_logprobs\": expected an integer in [0, 20]", "top_logprobs",
+                   "invalid_value");
+  if (chat && s.top_logprobs > 0 && !s.logprobs)
+    throw ApiError(400, "top_logprobs needs logprobs: true", "top_logprobs", "invalid_value");
+  if (!chat && bool_field(body, "echo", false))
+    throw ApiError(400, "echo is not supported", "echo", "unsupported");
   r.stream = bool_field(body, "stream", false);
   if (const json* so = field(body, "stream_options")) {
     if (!so->is_object()) bad_field("stream_options", "an object");
