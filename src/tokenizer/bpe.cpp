@@ -108,6 +108,7 @@ class Bpe : public Model {
   std::vector<Symbol> initial_symbols(std::string_view piece) const;
   std::optional<MergeRule> rule(int32_t left, int32_t right, std::string& scratch) const;
   std::optional<MergeRule> score_rule(int32_t left, int32_t right, std::string& scratch) const;
+  bool makes(int32_t left, int32_t right, int32_t merged, std::string& scratch) const;
   void push_pair(const std::vector<Symbol>& w, int32_t pos, CandidateQueue& q,
                  std::string& scratch) const;
 
@@ -213,6 +214,20 @@ std::optional<MergeRule> Bpe::score_rule(int32_t left, int32_t right, std::strin
   return MergeRule{{major, minor}, *merged};
 }
 
+// Whether the pair (left, right) merges into `merged`. With scores, that is whether the two
+// strings spell `merged`'s: a compare, no hashing. Exact because `merged` came from a lookup and
+// score vocabularies (GGUF) give every id one string, so find(token(merged)) == merged.
+bool Bpe::makes(int32_t left, int32_t right, int32_t merged, std::string& scratch) const {
+  if (scores_.empty()) {
+    const auto r = rule(left, right, scratch);
+    return r && r->new_id == merged;
+  }
+  const auto a = vocab_.token(left), b = vocab_.token(right), m = vocab_.token(merged);
+  if (!a || !b || !m || b->empty() || (static_cast<uint8_t>(b->front()) & 0xC0) == 0x80)
+    return false;
+  return a->size() + b->size() == m->size() && m->starts_with(*a) && m->ends_with(*b);
+}
+
 std::optional<MergeRule> Bpe::rule(int32_t left, int32_t right, std::string& scratch) const {
   if (!scores_.empty()) return score_rule(left, right, scratch);
   if (const RankedMerge* r = merges_.find(pair_key(left, right)))
@@ -289,8 +304,7 @@ void Bpe::tokenize(std::string_view piece, std::vector<int32_t>& out) const {
     if (!left.alive || left.next < 0) continue;
     Symbol& right = w[left.next];
     // Stale entry: the pair at this position no longer makes the same token (HF's check).
-    const auto current = rule(left.id, right.id, scratch);
-    if (!current || current->new_id != top.new_id) continue;
+    if (!makes(left.id, right.id, top.new_id, scratch)) continue;
     left.id = top.new_id;
     right.alive = false;
     left.next = right.next;
