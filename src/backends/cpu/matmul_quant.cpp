@@ -1,7 +1,7 @@
-// Quantized linear through integer dot products (qdot.h): activations quantized once per call
-// (to ActQ8 or Q8_K blocks, rows in parallel), then a GEMV for decode-sized M (each weight row read
-// once, all activation rows against it) or, for prefill, tiles of kTileCols weight rows (kept in
-// L1/L2) x kQDotMaxRows activation rows, so each unpacked weight block serves several rows.
+// Quantized linear through integer dot products: activations quantized once per call (rows in
+// parallel), then a GEMV for decode-sized M (qdot.h: each weight row read once, all activation
+// rows against it), prefill panels for M >= kPanelMinRows (qgemm.h), or else tiles of kTileCols
+// weight rows (kept in L1/L2) x kQDotMaxRows activation rows of the row dots.
 // Threads take contiguous runs of kTileCols output columns: no two threads write one cache line.
 #include <algorithm>
 #include <vector>

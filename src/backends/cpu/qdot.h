@@ -2,7 +2,8 @@
 // fly to 8 bits: the 32-wide types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL) against ActQ8 blocks,
 // the 256-wide ones (Q2_K..Q6_K, IQ4_XS) against Q8_K blocks. qdot_ref.cpp holds the scalar
 // integer reference of the same math; qdot_impl.h the AVX2 (maddubs/madd) and AVX-512 VNNI
-// (vpdpbusd) builds. matmul_quant.cpp runs them as GEMV (decode) and tiled GEMM (prefill).
+// (vpdpbusd) builds. matmul_quant.cpp runs them as the GEMV of decode (and the GEMM of prefill
+// where qgemm.h's panels do not apply).
 #pragma once
 
 #include <cstddef>
@@ -58,9 +59,10 @@ int runnable_qdot_builds(const QDotKernels** out, int capacity);
 
 struct GemmArgs;  // matmul_simd.h
 // g.c (M, N) = g.a (M, K) @ w (N, K)^T + g.bias, w `weight`-typed rows at w_data (qdot_supported),
-// g.a any float dtype with any strides. Quantizes the activations once, then GEMV (M <= 4: each
-// weight row streamed once) or tiles of 16 weight rows x 4 activation rows; threads split N in
-// chunks of 16 outputs (64-byte lines of each output row). matmul_quant.cpp.
+// g.a any float dtype with any strides. M <= 4: GEMV over these dot products (each weight row
+// streamed once); M >= 16 with a panel build (qgemm.h, AVX-512 VNNI): prefill panels; otherwise
+// tiles of 16 weight rows x 4 activation rows. Threads split N in runs of 16 outputs (whole
+// 64-byte lines of each output row). matmul_quant.cpp.
 void linear_qdot(const GemmArgs& g, DType weight, const void* w_data, const QDotKernels& kernels);
 
 }  // namespace wick::cpu
