@@ -25,9 +25,9 @@ void Candidates::assign_logits(std::span<const float> logits) {
   std::iota(ids.begin(), ids.end(), 0);
   // NaN (a numerically broken model) becomes -inf: every comparison below then stays a strict
   // weak order, which std::sort and the heaps need to stay in bounds.
-  values.resize(logits.size());
-  for (size_t i = 0; i < logits.size(); ++i)
-    values[i] = std::isnan(logits[i]) ? -std::numeric_limits<float>::infinity() : logits[i];
+  values.assign(logits.begin(), logits.end());
+  for (float& v : values)
+    if (std::isnan(v)) v = -std::numeric_limits<float>::infinity();
   sorted = probs = false;
   by_id = true;
 }
@@ -100,6 +100,47 @@ double sum_values(std::span<const float> v) {
   return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
 }
 
+void select_top_k(const float* v, const int32_t* ids, size_t n, size_t kk, Candidates& out) {
+  // A heap of the k best so far. Blocks of 16 are first tested against the heap's worst value
+  // with a vectorisable compare, so most of a large vocabulary costs a fraction of a cycle.
+  using Item = std::pair<float, int32_t>;
+  auto worse_first = [](const Item& a, const Item& b) {
+    return better(a.first, a.second, b.first, b.second);
+  };
+  auto item = [&](size_t at) {  // NaN as -inf keeps the heap's order strict
+    const float x = std::isnan(v[at]) ? -std::numeric_limits<float>::infinity() : v[at];
+    return Item{x, ids ? ids[at] : static_cast<int32_t>(at)};
+  };
+  std::priority_queue<Item, std::vector<Item>, decltype(worse_first)> heap(worse_first);
+  size_t i = 0;
+  for (; i < kk; ++i) heap.push(item(i));
+  float floor = heap.top().first;
+  auto consider = [&](size_t at) {
+    const Item x = item(at);
+    if (!better(x.first, x.second, heap.top().first, heap.top().second)) return;
+    heap.pop();
+    heap.push(x);
+    floor = heap.top().first;
+  };
+  constexpr size_t kBlock = 16;
+  for (; i + kBlock <= n; i += kBlock) {
+    int any = 0;
+    for (size_t j = 0; j < kBlock; ++j) any |= v[i + j] >= floor;
+    if (!any) continue;
+    for (size_t j = 0; j < kBlock; ++j) consider(i + j);
+  }
+  for (; i < n; ++i) consider(i);
+  out.ids.resize(kk);
+  out.values.resize(kk);
+  for (size_t r = kk; r-- > 0;) {
+    out.values[r] = heap.top().first;
+    out.ids[r] = heap.top().second;
+    heap.pop();
+  }
+  out.sorted = true;
+  out.by_id = false;
+}
+
 size_t draw_index(const Candidates& c, Rng& rng) {
   WICK_CHECK(!c.ids.empty(), ErrorKind::kInvalidArgument, "sampler: no candidates");
   double total = 0;
@@ -164,41 +205,7 @@ void sampler_top_k(Candidates& c, int k) {
     c.sorted = true;
     return;
   }
-  // Selection with a heap of the k best so far. Blocks of 16 are first tested against the
-  // heap's worst value with a vectorisable compare, so most of a large vocabulary costs a
-  // fraction of a cycle per token.
-  using Item = std::pair<float, int32_t>;
-  auto worse_first = [](const Item& a, const Item& b) {
-    return better(a.first, a.second, b.first, b.second);
-  };
-  std::priority_queue<Item, std::vector<Item>, decltype(worse_first)> heap(worse_first);
-  const float* v = c.values.data();
-  size_t i = 0;
-  for (; i < kk; ++i) heap.emplace(v[i], c.ids[i]);
-  float floor = heap.top().first;
-  auto consider = [&](size_t at) {
-    if (!better(v[at], c.ids[at], heap.top().first, heap.top().second)) return;
-    heap.pop();
-    heap.emplace(v[at], c.ids[at]);
-    floor = heap.top().first;
-  };
-  constexpr size_t kBlock = 16;
-  for (; i + kBlock <= n; i += kBlock) {
-    int any = 0;
-    for (size_t j = 0; j < kBlock; ++j) any |= v[i + j] >= floor;
-    if (!any) continue;
-    for (size_t j = 0; j < kBlock; ++j) consider(i + j);
-  }
-  for (; i < n; ++i) consider(i);
-  c.ids.resize(kk);
-  c.values.resize(kk);
-  for (size_t r = kk; r-- > 0;) {
-    c.values[r] = heap.top().first;
-    c.ids[r] = heap.top().second;
-    heap.pop();
-  }
-  c.sorted = true;
-  c.by_id = false;
+  select_top_k(c.values.data(), c.ids.data(), n, kk, c);
 }
 
 void sampler_softmax(Candidates& c) {
@@ -309,16 +316,18 @@ void sampler_typical_p(Candidates& c, float p, size_t min_keep) {
   std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
     return a.first < b.first || (a.first == b.first && c.ids[a.second] < c.ids[b.second]);
   });
-  Candidates out;
+  std::vector<int32_t> ids;
+  std::vector<float> values;
   double mass = 0;
   for (const auto& [score, i] : order) {
-    if (mass >= p && out.size() >= min_keep) break;
-    out.ids.push_back(c.ids[i]);
-    out.values.push_back(c.values[i]);
+    if (mass >= p && ids.size() >= min_keep) break;
+    ids.push_back(c.ids[i]);
+    values.push_back(c.values[i]);
     mass += c.values[i];
   }
-  out.probs = true;
-  c = std::move(out);
+  c.ids.assign(ids.begin(), ids.end());  // into c's buffers: they keep a vocabulary's capacity
+  c.values.assign(values.begin(), values.end());
+  c.sorted = c.by_id = false;
 }
 
 void sampler_top_n_sigma(Candidates& c, float n) {

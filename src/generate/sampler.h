@@ -213,6 +213,8 @@ class Sampler {
   bool filters_active(std::span<const uint64_t> allowed_bits) const;
   bool penalties_active() const;
   bool is_dry_breaker(int32_t id);
+  bool stage_is_noop(SamplerStage s) const;
+  size_t top_k_straight_from_logits(Candidates& c, std::span<const float> logits);
 
   SamplingParams params_;
   std::vector<int32_t> eos_ids_;

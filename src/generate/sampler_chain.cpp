@@ -265,6 +265,53 @@ bool Sampler::penalties_active() const {
   return repeat || dry;
 }
 
+bool Sampler::stage_is_noop(SamplerStage s) const {
+  const SamplingParams& p = params_;
+  switch (s) {
+    case SamplerStage::kPenalties:
+      return p.repeat_last_n == 0 ||
+             (p.repeat_penalty == 1 && p.presence_penalty == 0 && p.frequency_penalty == 0);
+    case SamplerStage::kDry:
+      return p.dry_multiplier <= 0 || p.dry_penalty_last_n == 0;
+    case SamplerStage::kTopNSigma:
+      return p.top_n_sigma <= 0;
+    case SamplerStage::kTopK:
+      return p.top_k <= 0;
+    case SamplerStage::kTypicalP:
+      return p.typical_p >= 1;
+    case SamplerStage::kTopP:
+      return p.top_p >= 1;
+    case SamplerStage::kMinP:
+      return p.min_p <= 0;
+    case SamplerStage::kEpsilon:
+      return p.epsilon_cutoff <= 0;
+    case SamplerStage::kEta:
+      return p.eta_cutoff <= 0;
+    case SamplerStage::kXtc:
+      return p.xtc_probability <= 0 || p.xtc_threshold > 0.5f;
+    case SamplerStage::kTemperature:
+      return false;
+  }
+  return false;
+}
+
+// When the first stage that does anything is a small top-k, the k best are picked straight
+// from the logits: no copy of the vocabulary. Returns the index of the next stage to run, or 0
+// after copying the logits as usual.
+size_t Sampler::top_k_straight_from_logits(Candidates& c, std::span<const float> logits) {
+  const std::vector<SamplerStage>& order = params_.samplers;
+  size_t i = 0;
+  while (i < order.size() && stage_is_noop(order[i])) ++i;
+  const size_t k = static_cast<size_t>(std::max(params_.top_k, std::max(params_.min_keep, 1)));
+  if (i < order.size() && order[i] == SamplerStage::kTopK && k * 16 < logits.size()) {
+    select_top_k(logits.data(), nullptr, logits.size(), k, c);
+    c.probs = false;
+    return i + 1;
+  }
+  c.assign_logits(logits);
+  return 0;
+}
+
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history,
                         std::span<const uint64_t> allowed_bits) {
   WICK_CHECK(!logits.empty(), ErrorKind::kInvalidArgument, "sampler: empty logits");
@@ -277,13 +324,16 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
     return sampler_argmax(logits);
   }
   Candidates& c = work_;
+  size_t first_stage = 0;       // stages before it already ran (or had nothing to do)
   if (!allowed_bits.empty()) {  // only the allowed ids: a sparse mask touches little memory
     assign_allowed(c, logits, allowed_bits);
     allowed_bits = {};
+  } else if (!greedy && !filters_active({}) && params_.mirostat == 0) {
+    first_stage = top_k_straight_from_logits(c, logits);
   } else {
     c.assign_logits(logits);
   }
-  apply_filters(c, history, allowed_bits, logits.size());
+  if (first_stage == 0) apply_filters(c, history, allowed_bits, logits.size());
   ++generated_;
   if (greedy) {  // only the stages that can change the argmax
     for (SamplerStage s : params_.samplers)
@@ -296,7 +346,8 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
     apply_stage(SamplerStage::kTemperature, c, history);
     return mirostat_draw(c, logits.size());
   }
-  for (SamplerStage s : params_.samplers) apply_stage(s, c, history);
+  for (size_t i = first_stage; i < params_.samplers.size(); ++i)
+    apply_stage(params_.samplers[i], c, history);
   ensure_probs(c);
   return sampler_draw(c, rng_);
 }

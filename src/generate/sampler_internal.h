@@ -23,6 +23,9 @@ void sort_range(Candidates& c, size_t from, size_t to);
 void truncate(Candidates& c, size_t n);
 void ensure_probs(Candidates& c);   // softmax, or renormalise probabilities
 void ensure_logits(Candidates& c);  // log of probabilities (softmax-equivalent logits)
+// The kk (< n) best of values v (ids: ids[i], or i when null) into `out`, sorted; out may be the
+// candidates v and ids come from.
+void select_top_k(const float* v, const int32_t* ids, size_t n, size_t kk, Candidates& out);
 size_t draw_index(const Candidates& c, Rng& rng);
 float max_value(std::span<const float> v);    // -inf when empty
 double sum_values(std::span<const float> v);  // in double, four lanes

@@ -441,6 +441,34 @@ TEST(SamplerChain, NanLogitsAreBanned) {
   EXPECT_EQ(token_logprobs(logits, 1, 3).top[0].id, 1);
 }
 
+// The Sampler's shortcuts (top-k straight from the logits, candidates built from a mask's set
+// bits) draw exactly what the stages composed by hand draw with the same RNG stream.
+TEST(SamplerChain, ShortcutsMatchTheStagesComposedByHand) {
+  Rng noise(21);
+  std::vector<float> logits(5000);
+  for (float& l : logits) l = static_cast<float>(noise.uniform() * 12);
+  std::vector<uint64_t> mask((logits.size() + 63) / 64);
+  for (uint64_t& w : mask) w = noise.next_u64();
+  SamplingParams p;  // default chain: top-k 40, top-p 0.95, min-p 0.05, temperature 0.8
+  p.seed = 9;
+  Sampler fast(p), masked(p);
+  Rng rng(9), rng_masked(9);
+  auto by_hand = [&](Candidates c, Rng& r) {
+    sampler_top_k(c, 40);
+    sampler_top_p(c, 0.95f);
+    sampler_min_p(c, 0.05f);
+    sampler_temperature(c, 0.8f);
+    sampler_softmax(c);
+    return sampler_draw(c, r);
+  };
+  for (int step = 0; step < 50; ++step) {
+    EXPECT_EQ(fast.sample(logits, {}), by_hand(Candidates::from_logits(logits), rng));
+    Candidates c = Candidates::from_logits(logits);
+    sampler_apply_mask(c, mask);
+    EXPECT_EQ(masked.sample(logits, {}, mask), by_hand(c, rng_masked));
+  }
+}
+
 TEST(SamplerChain, Logprobs) {
   // logits {0, ln 3}: p = {0.25, 0.75}.
   const std::vector<float> logits = {0.0f, std::log(3.0f)};
