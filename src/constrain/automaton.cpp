@@ -164,15 +164,18 @@ void Automaton::compute_loops(int32_t state) {
   if (s0.need == 0) {
     for (uint32_t b = 0; b < 128; ++b)
       if (step(state, static_cast<uint8_t>(b)) == state) l.ascii[b / 64] |= uint64_t{1} << (b % 64);
-    // All stacks take every non-ASCII code point, so each one leads to the same state: check
-    // that it is this one with U+00E9.
+    // When every stack takes either all non-ASCII code points or none, each such code point
+    // leads to the same state: check that it is this one with U+00E9.
     const State s = states_[static_cast<size_t>(state)];
-    bool all = s.count > 0;
-    for (uint32_t k = 0; all && k < s.count; ++k) {
+    bool some = false, all_or_none = true;
+    for (uint32_t k = 0; all_or_none && k < s.count; ++k) {
       const Node n = nodes_[static_cast<size_t>(state_nodes_[s.begin + k])];
-      all = g_.charsets[g_.elems[n.pos].index].covers(0x80, 0x10FFFF);
+      const CharSet& cs = g_.charsets[g_.elems[n.pos].index];
+      const bool covers = cs.covers(0x80, 0x10FFFF);
+      some |= covers;
+      all_or_none = covers || !cs.intersects(0x80, 0x10FFFF);
     }
-    if (all) {
+    if (some && all_or_none) {
       const int32_t mid = step(state, 0xC3);
       l.utf8 = mid != kDead && step(mid, 0xA9) == state;
     }

@@ -454,7 +454,7 @@ std::string SchemaConverter::array_rule(const Json& schema, const std::string& p
 
 std::string SchemaConverter::convert() {
   const std::string body = visit(root_, "#");
-  std::string out = "root ::= ws " + body + " ws\n" + std::string(kJsonPrimitivesGbnf);
+  std::string out = "root ::= ws " + body + "\n" + std::string(kJsonPrimitivesGbnf);
   for (const auto& [name, rule] : rules_) out += name + " ::= " + rule + "\n";
   return out;
 }
@@ -470,7 +470,7 @@ std::string json_schema_to_gbnf(std::string_view schema_json) {
 }
 
 std::string json_object_gbnf() {
-  return "root ::= ws jobject ws\n" + std::string(kJsonPrimitivesGbnf);
+  return "root ::= ws jobject\n" + std::string(kJsonPrimitivesGbnf);
 }
 
 }  // namespace wick::constrain
