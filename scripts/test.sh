@@ -24,6 +24,16 @@ if [[ -s "$WICK_CONSTRAIN_OUT" ]] && python3 -c "import jsonschema" 2>/dev/null;
   python3 tests/constrain/validate_schemas.py "$WICK_CONSTRAIN_OUT"
 fi
 
+# The server suite drives the real `wick serve` (tests/serve/pytest); it needs
+# scripts/requirements-serve.txt and the SmolLM2 GGUF (scripts/fetch-models.sh).
+if python3 -c "import openai, pytest, requests, websockets" 2>/dev/null &&
+  [[ -f models/SmolLM2-135M-Instruct.Q4_1.gguf ]]; then
+  echo "== server tests (pytest against wick serve)"
+  WICK_BIN=build/ci/apps/wick/wick python3 -m pytest -q tests/serve/pytest
+else
+  echo "== server tests skipped (pip install -r scripts/requirements-serve.txt; fetch the models)"
+fi
+
 if command -v nvcc >/dev/null || [[ -x /usr/local/cuda/bin/nvcc ]]; then
   # CI has the CUDA toolkit but no GPU: compile the CUDA backend (sm_90 only) so it stays
   # buildable; its tests run on the GPU machine (docs/cuda.md).
