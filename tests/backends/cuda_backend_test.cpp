@@ -92,7 +92,19 @@ void check_linear(DType q, int64_t rows, int64_t n, int64_t k, DType x_dtype) {
                                          : parity::random_tensor(rng, {n, k}, q, -1, 1);
   const Tensor x = parity::random_tensor(rng, {rows, k}, x_dtype, -1, 1);
   const Tensor bias = parity::random_tensor(rng, {n}, DType::kF32, -1, 1);
-  const std::vector<float> want = linear(x, w, bias).to_float_vector();
+  // The plain formula in double over the reference-decoded weight (the CPU's own linear() may
+  // round x to Q8 blocks on its fast path).
+  const std::vector<float> wf = to_dtype(w, DType::kF32).to_float_vector();
+  const std::vector<float> xf = x.to_float_vector(), bf = bias.to_float_vector();
+  std::vector<float> want(static_cast<size_t>(rows * n));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = bf[static_cast<size_t>(j)];
+      for (int64_t p = 0; p < k; ++p)
+        acc += static_cast<double>(xf[static_cast<size_t>(r * k + p)]) *
+               wf[static_cast<size_t>(j * k + p)];
+      want[static_cast<size_t>(r * n + j)] = static_cast<float>(acc);
+    }
   const Tensor got_dev = linear(to_device(x, Device::cuda()), to_device(w, Device::cuda()),
                                 to_device(bias, Device::cuda()));
   const std::vector<float> got = to_device(got_dev, Device::cpu()).to_float_vector();
@@ -153,10 +165,11 @@ TEST(CudaBench, DecodeLinearVsCopyBandwidth) {
   });
   const double t_kernel = seconds_per_call(backend, 20, [&] { (void)copy(src); });
   const double t_add = seconds_per_call(backend, 20, [&] { (void)add(src, dst); });
-  std::printf("copy 1 GiB d2d: cudaMemcpy %.1f GB/s, wick copy kernel %.1f GB/s (read+write); "
-              "add f32 %.1f GB/s (2 reads + 1 write)\n",
-              2.0 * copy_bytes / t_memcpy / 1e9, 2.0 * copy_bytes / t_kernel / 1e9,
-              3.0 * copy_bytes / t_add / 1e9);
+  std::printf(
+      "copy 1 GiB d2d: cudaMemcpy %.1f GB/s, wick copy kernel %.1f GB/s (read+write); "
+      "add f32 %.1f GB/s (2 reads + 1 write)\n",
+      2.0 * copy_bytes / t_memcpy / 1e9, 2.0 * copy_bytes / t_kernel / 1e9,
+      3.0 * copy_bytes / t_add / 1e9);
   // Llama-3-8B MLP shapes: up/gate (14336, 4096) and down (4096, 14336).
   struct Shape2 {
     int64_t n, k;

@@ -12,6 +12,7 @@
 
 #include "backend/backend.h"
 #include "backends/cuda/context.h"
+#include "backends/cuda/memory_stats.h"
 
 namespace wick::cuda {
 namespace {
@@ -40,15 +41,16 @@ class CachingAllocator {
         void* p = list.back();
         list.pop_back();
         cached_bytes_[device] -= *cls;
+        in_use_bytes_[device] += *cls;
         return p;
       }
     }
     check(cudaSetDevice(device), "cudaSetDevice");
     void* p = nullptr;
-    if (cudaMalloc(&p, *cls) == cudaSuccess) return p;
+    if (cudaMalloc(&p, *cls) == cudaSuccess) return count_new(device, p, *cls);
     (void)cudaGetLastError();
     release_cached(device);  // give the cache back to the driver and try once more
-    if (cudaMalloc(&p, *cls) == cudaSuccess) return p;
+    if (cudaMalloc(&p, *cls) == cudaSuccess) return count_new(device, p, *cls);
     (void)cudaGetLastError();
     size_t free_bytes = 0, total_bytes = 0;
     (void)cudaMemGetInfo(&free_bytes, &total_bytes);
@@ -63,6 +65,12 @@ class CachingAllocator {
     std::lock_guard<std::mutex> lock(mu_);
     free_[device][cls].push_back(p);
     cached_bytes_[device] += cls;
+    in_use_bytes_[device] -= cls;
+  }
+
+  MemoryStats stats(int device) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return {in_use_bytes_[device], cached_bytes_[device]};
   }
 
   void release_cached(int device) {
@@ -75,9 +83,16 @@ class CachingAllocator {
   }
 
  private:
+  void* count_new(int device, void* p, size_t cls) {
+    std::lock_guard<std::mutex> lock(mu_);
+    in_use_bytes_[device] += cls;
+    return p;
+  }
+
   std::mutex mu_;
   std::array<std::unordered_map<size_t, std::vector<void*>>, kMaxDevices> free_;
   std::array<size_t, kMaxDevices> cached_bytes_{};
+  std::array<size_t, kMaxDevices> in_use_bytes_{};
 };
 
 // Leaked on purpose: storages may outlive static destructors at exit.
@@ -96,6 +111,15 @@ std::shared_ptr<Storage> allocate_cuda_storage(Device device, size_t bytes) {
   std::shared_ptr<void> owner(p, [index, cls](void* q) { allocator().release(index, q, cls); });
   return std::make_shared<Storage>(device, p, bytes, std::move(owner));
 }
+
+}  // namespace
+
+MemoryStats memory_stats(int device) {
+  if (device < 0 || device >= kMaxDevices) return {};
+  return allocator().stats(device);
+}
+
+namespace {
 
 class CudaBackend final : public Backend {
  public:
@@ -127,6 +151,9 @@ class CudaBackend final : public Backend {
     WICK_CHECK(!bad, ErrorKind::kInvalidArgument,
                "a CUDA index_select/gather/embedding met an index out of range (those outputs "
                "hold zeros)");
+    WICK_CHECK(!take_device_attention_index_error(), ErrorKind::kInvalidArgument,
+               "a CUDA attention/store_rows met a block-table or row index outside the KV pool "
+               "(those keys read block 0; those rows were not stored)");
   }
 };
 

@@ -128,6 +128,34 @@ void launch_attention_mask(cudaStream_t s, int64_t q_len, int64_t kv_len, int64_
 bool take_device_index_error();       // index.cu
 bool take_device_rows_index_error();  // quant.cu
 
+// ---- attention over a paged KV pool (attention.cu) ----
+struct AttentionArgs {
+  const float* q = nullptr;      // (N, H, D) contiguous
+  const void* k_pool = nullptr;  // (pool_rows, KVH, D) contiguous, element type `pool`
+  const void* v_pool = nullptr;
+  const int32_t* table = nullptr;  // (B, M) block table
+  const int32_t* seqs = nullptr;   // (B, 3) rows [q_begin, q_len, past]
+  float* out = nullptr;            // (N, H, D)
+  Elem pool = Elem::kF32;
+  int64_t N = 0, H = 0, KVH = 0, D = 0, B = 0, M = 0, pool_rows = 0, block_size = 0, window = 0;
+  float scale = 1.0f, softcap = 0.0f;
+};
+// How the keys and queries are cut into blocks (attention.cu: plan_attention).
+struct AttentionPlan {
+  int64_t heads_per_block = 1, head_slices = 1, rows_per_block = 1, q_tiles = 1;
+  int queries_per_warp = 1;
+  int n_splits = 1;  // > 1: keys split across blocks, partials merged by a second kernel
+};
+AttentionPlan plan_attention(const AttentionArgs& a, int sm_count);
+// scratch: n_splits * N * H * (D + 2) floats when plan.n_splits > 1, else unused.
+void launch_attention(cudaStream_t s, const AttentionArgs& a, const AttentionPlan& plan,
+                      float* scratch);
+// pool[index[i]] = rows[i] for rows (n, width) f32; pool (pool_rows, width) of type pool_t.
+void launch_store_rows(cudaStream_t s, Elem pool_t, void* pool, const float* rows,
+                       const int32_t* index, int64_t n, int64_t width, int64_t pool_rows);
+// Out-of-range block-table or store index seen by a kernel (returns and clears the flag).
+bool take_device_attention_index_error();
+
 // ---- quantized blocks (quant.cu) ----
 // rows x d values of contiguous blocks -> contiguous out of type t (f32/f16/bf16).
 void launch_dequantize(cudaStream_t s, QType q, const void* blocks, int64_t rows, int64_t d, Elem t,
@@ -140,6 +168,13 @@ void launch_dequantize_rows(cudaStream_t s, QType q, const void* blocks, int64_t
 inline constexpr int kGemvMaxRows = 8;
 void launch_qgemv(cudaStream_t s, QType q, const void* w, int64_t n, int64_t k, const float* x,
                   int64_t m, float* acc);
+// m == 1 for Q4_0 / Q8_0 (gemv_decode.cu): returns false for other types (use launch_qgemv).
+bool launch_qgemv_row(cudaStream_t s, QType q, const void* w, int64_t n, int64_t k, const float* x,
+                      float* acc);
+// acc (m, n) f32 = x (m, k) f32 @ w (n, k)^T for f16/bf16 w of type t, m <= kGemvMaxRows
+// (gemv_decode.cu). Returns false when it cannot (other types, k % 8, unaligned pointers).
+bool launch_gemv_float(cudaStream_t s, Elem t, const void* w, int64_t n, int64_t k, const float* x,
+                       int64_t m, float* acc);
 // out (m, n) of type t = acc (m, n) f32 + bias (n) (bias.base null when absent; elem bias_t).
 void launch_bias_epilogue(cudaStream_t s, int64_t m, int64_t n, const float* acc, const View& bias,
                           Elem bias_t, Elem t, void* out);

@@ -176,13 +176,46 @@ void linear_kernel(const OpCall& call) {
     epilogue(acc, bias, out);
     return;
   }
+  cudaStream_t s = stream_for(out);
   if (!dtype_is_quantized(w.dtype())) {
-    // Mixed dtypes: widen the narrower side so no input loses precision (w f16/bf16 -> x's f32).
-    const DType t = x.dtype() == w.dtype() ? x.dtype() : DType::kF32;
+    if (x.dtype() == w.dtype()) {
+      linear_gemm(rows_2d(x), w, bias, out);
+      return;
+    }
+    // f32 x, f16/bf16 w. Decode: a GEMV reads w as stored and multiplies in f32 (exact
+    // products, as widening would give). Prefill: x = hi + lo, both in w's dtype, as one cuBLAS
+    // GEMM of 2R rows with f32 accumulation, halves added: ~16 significant bits of x survive
+    // (widening the weight instead would copy it at twice its size on every call).
+    const bool narrow_w = x.dtype() == DType::kF32 && w.is_contiguous() &&
+                          (w.dtype() == DType::kF16 || w.dtype() == DType::kBF16);
+    if (narrow_w && rows <= kGemvMaxRows) {
+      Tensor x32 = contiguous(x);
+      if (reinterpret_cast<uintptr_t>(x32.raw_data()) % 16 != 0) x32 = copy(x32);
+      const bool direct = !bias.defined() && out.dtype() == DType::kF32;
+      Tensor acc = direct ? out : Tensor::empty(Shape{rows, n}, DType::kF32, out.device());
+      if (launch_gemv_float(s, elem_of(w.dtype()), w.raw_data(), n, k,
+                            static_cast<const float*>(x32.raw_data()), rows,
+                            static_cast<float*>(acc.raw_data()))) {
+        if (!direct) epilogue(acc, bias, out);
+        return;
+      }
+    }
+    if (narrow_w) {
+      const Tensor xf = rows_2d(x);
+      const Tensor hi = to_dtype(xf, w.dtype());
+      const Tensor lo = to_dtype(sub(xf, to_dtype(hi, DType::kF32)), w.dtype());
+      const Tensor both = concat({hi, lo}, 0);  // (2R, K)
+      Tensor acc2 = Tensor::empty(Shape{2 * rows, n}, DType::kF32, out.device());
+      Tensor keep_x, keep_w;
+      gemm(out, operand_of(both, keep_x), operand_of(w.t(), keep_w), w.dtype(), acc2.raw_data(),
+           DType::kF32, 1, 2 * rows, n, k);
+      epilogue(add(acc2.narrow(0, 0, rows), acc2.narrow(0, rows, rows)), bias, out);
+      return;
+    }
+    const DType t = DType::kF32;  // other mixes: widen so no input loses precision
     linear_gemm(rows_2d(to_dtype(x, t)), to_dtype(w, t), bias, out);
     return;
   }
-  cudaStream_t s = stream_for(out);
   if (rows <= kGemvMaxRows) {
     Tensor x32 = contiguous(to_dtype(x, DType::kF32));
     if (reinterpret_cast<uintptr_t>(x32.raw_data()) % 16 != 0) x32 = copy(x32);
