@@ -7,6 +7,7 @@
 #include "command.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "device_flag.h"
 #include "models/registry.h"
 #include "tools/bench.h"
 
@@ -21,6 +22,7 @@ struct BenchFlags {
   int reps = 5;
   bool json = false;
   bool membw = false;
+  DeviceFlag device;
 };
 
 struct Bandwidth {
@@ -81,7 +83,9 @@ int run(const BenchFlags& f) {
     return 0;
   }
   const tools::BenchModelInfo info = tools::describe_bench_model(f.model);
-  models::LoadedModel loaded = models::load_model(f.model);
+  const Device device = f.device.resolve();
+  models::LoadedModel loaded = models::load_model(f.model, device);
+  if (!f.json) std::printf("device: %s\n", device.str().c_str());
   std::vector<int> threads = f.threads;
   if (threads.empty()) threads.push_back(ThreadPool::global().size());
   std::vector<tools::BenchResult> results;
@@ -123,6 +127,7 @@ CommandRegistration reg(
           ->capture_default_str();
       sub.add_flag("--json", f->json, "print a JSON list with llama-bench's fields");
       sub.add_flag("--membw", f->membw, "measure the read bandwidth (1 and all threads)");
+      f->device.add(sub);
       return [f] { return run(*f); };
     });
 

@@ -40,7 +40,7 @@ std::string read_template(const std::string& path) {
 
 int chat(const ChatFlags& f0) {
   ChatFlags f = f0;
-  gen::ModelBundle bundle = gen::load_bundle(f.gen.model);
+  gen::ModelBundle bundle = gen::load_bundle(f.gen.model, true, f.gen.device.resolve());
   if (!f.chat_template.empty())
     bundle.chat_template = std::make_unique<tok::ChatTemplate>(read_template(f.chat_template),
                                                                bundle.bos_token, bundle.eos_token);

@@ -21,11 +21,13 @@ struct LogitsFlags {
   std::string prompt_ids;
   bool json = false;
   int threads = 0;
+  DeviceFlag device;
 };
 
 int logits(const LogitsFlags& f) {
   if (f.threads > 0) ThreadPool::set_global_threads(f.threads);
-  gen::ModelBundle bundle = gen::load_bundle(f.model, f.prompt_ids.empty() || !f.json);
+  gen::ModelBundle bundle =
+      gen::load_bundle(f.model, f.prompt_ids.empty() || !f.json, f.device.resolve());
   std::vector<int32_t> ids;
   if (!f.prompt_ids.empty()) {
     ids = parse_prompt_ids(f.prompt_ids);
@@ -68,6 +70,7 @@ CommandRegistration reg(
       sub.add_option("--prompt-ids", f->prompt_ids, "comma-separated token ids");
       sub.add_flag("--json", f->json, "print {\"logits\": [...]} (float32)");
       sub.add_option("-t,--threads", f->threads, "CPU threads (default: all cores)");
+      f->device.add(sub);
       return [f] { return logits(*f); };
     });
 

@@ -51,7 +51,7 @@ std::shared_ptr<const constrain::Constraint> constraint_from_flags(const RunFlag
 
 int run(const RunFlags& f0) {
   RunFlags f = f0;
-  gen::ModelBundle bundle = gen::load_bundle(f.gen.model);
+  gen::ModelBundle bundle = gen::load_bundle(f.gen.model, true, f.gen.device.resolve());
   std::vector<int32_t> ids;
   if (!f.prompt_ids.empty()) {
     ids = parse_prompt_ids(f.prompt_ids);

@@ -14,12 +14,14 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "device_flag.h"
 #include "generate/generator.h"
 
 namespace wick::cli {
 
 struct GenerationFlags {
   std::string model;
+  DeviceFlag device;
   int threads = 0;
   int max_tokens = 256;
   gen::SamplingParams sampling;
@@ -34,6 +36,7 @@ struct GenerationFlags {
     sub.add_option("-m,--model", model, "HF folder (config.json + safetensors) or .gguf file")
         ->required();
     sub.add_option("-t,--threads", threads, "CPU threads (default: all cores)");
+    device.add(sub);
     sub.add_option("-n,--max-tokens", max_tokens, "most tokens to generate")->capture_default_str();
     sub.add_option("--temperature,--temp", sampling.temperature, "0 = greedy")
         ->capture_default_str();

@@ -93,9 +93,9 @@ void load_gguf_extras(const GgufFile& f, ModelBundle& b) {
 
 }  // namespace
 
-ModelBundle load_bundle(const std::string& path, bool with_tokenizer) {
+ModelBundle load_bundle(const std::string& path, bool with_tokenizer, Device device) {
   ModelBundle b;
-  b.loaded = models::load_model(path);
+  b.loaded = models::load_model(path, device);
   for (int32_t id : b.model().config().eos_token_ids) add_id(b.eos_ids, id);
   if (!with_tokenizer) return b;
   if (!b.loaded.hf_dir.empty()) load_hf_extras(b.loaded.hf_dir, b);

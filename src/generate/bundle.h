@@ -28,6 +28,7 @@ struct ModelBundle {
 
 // `with_tokenizer` false skips the tokenizer and chat template (building a 262k-token GGUF
 // vocabulary takes seconds), e.g. for logits of given ids.
-ModelBundle load_bundle(const std::string& path, bool with_tokenizer = true);
+ModelBundle load_bundle(const std::string& path, bool with_tokenizer = true,
+                        Device device = Device::cpu());
 
 }  // namespace wick::gen

@@ -64,8 +64,10 @@ Tensor Decoder::forward(std::span<const BatchItem> batch, nn::KvCache& cache) co
                "forward: position {} beyond the model's {} learned positions", b.max_position,
                pos_embed.dim(0));
   const auto N = static_cast<int64_t>(b.ids.size());
-  Tensor ids = Tensor::from_vector<int32_t>(Shape{N}, b.ids);
-  Tensor positions = Tensor::from_vector<int32_t>(Shape{N}, b.positions);
+  // Activations live where the weights were loaded; only the logits come back to the host.
+  const Device dev = embed.weight.device();
+  Tensor ids = to_device(Tensor::from_vector<int32_t>(Shape{N}, b.ids), dev);
+  Tensor positions = to_device(Tensor::from_vector<int32_t>(Shape{N}, b.positions), dev);
   Tensor x = embed_tokens(ids, positions);
   const nn::KvBatch kv = cache.prepare(b.slices);
   for (size_t l = 0; l < layers.size(); ++l) {
@@ -81,14 +83,14 @@ Tensor Decoder::forward(std::span<const BatchItem> batch, nn::KvCache& cache) co
   for (const BatchItem& item : batch) cache.commit(item.seq_id, item.tokens);
   if (static_cast<int64_t>(b.logit_rows.size()) != N) {
     const auto M = static_cast<int64_t>(b.logit_rows.size());
-    x = index_select(x, 0, Tensor::from_vector<int32_t>(Shape{M}, b.logit_rows));
+    x = index_select(x, 0, to_device(Tensor::from_vector<int32_t>(Shape{M}, b.logit_rows), dev));
   }
   Tensor logits = lm_head(final_norm(x));
   if (c.final_softcap > 0.0f) {
     const auto cap = static_cast<double>(c.final_softcap);
     logits = mul(tanh(div(logits, cap)), cap);
   }
-  return logits;
+  return to_device(logits, Device::cpu());
 }
 
 nn::AttentionConfig attention_config(const ModelConfig& c, int64_t layer) {

@@ -26,8 +26,17 @@ class Model {
   Model& operator=(const Model&) = delete;
 
   const ModelConfig& config() const { return config_; }
-  // An empty cache shaped for this model; add sequences with add_sequence().
-  nn::KvCache make_cache(const nn::KvCacheOptions& options = {}) const {
+  // Where the weights live (models::load_model sets it); forward() runs there.
+  Device device() const { return device_; }
+  void set_device(Device device) { device_ = device; }
+  // An empty cache shaped for this model, its pools on the model's device; add sequences with
+  // add_sequence().
+  nn::KvCache make_cache() const {
+    nn::KvCacheOptions options;
+    options.device = device_;
+    return make_cache(options);
+  }
+  nn::KvCache make_cache(const nn::KvCacheOptions& options) const {
     return nn::KvCache(static_cast<int>(config_.n_layers), config_.n_kv_heads, config_.head_dim,
                        options);
   }
@@ -38,6 +47,7 @@ class Model {
 
  private:
   ModelConfig config_;
+  Device device_ = Device::cpu();
 };
 
 }  // namespace wick::models

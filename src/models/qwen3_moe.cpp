@@ -80,6 +80,10 @@ std::unique_ptr<nn::MoeMlp> load_moe(const WeightSource& ws, const ModelConfig& 
 }
 
 std::unique_ptr<Model> build_qwen3_moe(const ModelConfig& c, const WeightSource& ws) {
+  // The expert routing (nn/moe.cpp) reads router outputs on the host.
+  WICK_CHECK(nn::load_device().is_cpu(), ErrorKind::kUnsupported,
+             "{}: mixture-of-experts models run on the CPU only for now (use --device cpu)",
+             ws.describe());
   auto d = std::make_unique<Decoder>(c);
   load_llama_ends(ws, *d);
   for (int64_t i = 0; i < c.n_layers; ++i) {

@@ -4,7 +4,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "backend/backend.h"
 #include "formats/gguf.h"
+#include "nn/weights.h"
 
 namespace wick::models {
 
@@ -71,14 +73,44 @@ std::unique_ptr<Model> build_model(const ModelConfig& config, const Architecture
   return arch.build(config, ws);
 }
 
-LoadedModel load_model(const std::string& path) {
+namespace {
+
+// Builds under a ScopedLoadDevice; an allocation failure on the device becomes an error that
+// says how much the weights need and where (the allocator's message carries free/total).
+std::unique_ptr<Model> build_on(const ModelConfig& config, const Architecture& arch,
+                                const WeightSource& ws, Device device, const std::string& path) {
+  if (!device.is_cpu()) {
+    const Backend* backend = find_backend(device.type);
+    WICK_CHECK(backend != nullptr && device.index < backend->device_count(),
+               ErrorKind::kUnsupported, "{}: device {} is not available in this build or machine",
+               path, device.str());
+  }
+  nn::ScopedLoadDevice on(device);
+  try {
+    std::unique_ptr<Model> model = build_model(config, arch, ws);
+    model->set_device(device);
+    return model;
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::kOutOfMemory || device.is_cpu()) throw;
+    uint64_t bytes = 0;
+    for (const std::string& n : ws.names()) bytes += ws.info(n).n_bytes;
+    fail(ErrorKind::kOutOfMemory,
+         "{}: the model's {:.2f} GiB of weights do not fit on {} ({}); use a smaller "
+         "quantization or --device cpu",
+         path, static_cast<double>(bytes) / (1u << 30), device.str(), e.what());
+  }
+}
+
+}  // namespace
+
+LoadedModel load_model(const std::string& path, Device device) {
   LoadedModel out;
   if (std::filesystem::is_directory(path)) {
     HfConfig hf = HfConfig::load(path);
     const Architecture& arch = find_hf_architecture(hf);
     ModelConfig config = arch.config_from_hf(hf);
     std::unique_ptr<WeightSource> ws = open_weight_source(path);
-    out.model = build_model(config, arch, *ws);
+    out.model = build_on(config, arch, *ws, device, path);
     out.hf_dir = path;
     return out;
   }
@@ -91,7 +123,7 @@ LoadedModel load_model(const std::string& path) {
   const Architecture& arch = find_gguf_architecture(arch_name, path);
   ModelConfig config = arch.config_from_gguf(GgufConfig(file, arch_name));
   GgufWeightSource ws(file);
-  out.model = build_model(config, arch, ws);
+  out.model = build_on(config, arch, ws, device, path);
   out.gguf = file;
   return out;
 }

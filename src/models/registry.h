@@ -37,8 +37,10 @@ struct LoadedModel {
   std::string hf_dir;                    // set when loaded from an HF folder
 };
 
-// `path`: an HF folder (config.json + model.safetensors[.index.json]) or a .gguf file.
-LoadedModel load_model(const std::string& path);
+// `path`: an HF folder (config.json + model.safetensors[.index.json]) or a .gguf file. Weights
+// are uploaded to `device` at load (GGUF blocks stay quantized there); a model that does not fit
+// throws kOutOfMemory naming its weight bytes and the device.
+LoadedModel load_model(const std::string& path, Device device = Device::cpu());
 // Builds from an already-parsed config (tests inject configs this way).
 std::unique_ptr<Model> build_model(const ModelConfig& config, const Architecture& arch,
                                    const WeightSource& ws);

@@ -6,6 +6,7 @@
 #include <numbers>
 
 #include "backend/ops.h"
+#include "nn/weights.h"
 
 namespace wick::nn {
 
@@ -80,13 +81,14 @@ std::vector<float> rope_inv_freq(const RopeConfig& cfg, int64_t seq_len) {
 Rope::Rope(const RopeConfig& cfg) : cfg_(cfg) {
   std::vector<float> inv = rope_inv_freq(cfg);
   inv_freq_ = Tensor::from_floats(Shape{static_cast<int64_t>(inv.size())}, inv);
+  if (load_device() != Device::cpu()) inv_freq_ = to_device(inv_freq_, load_device());
 }
 
 Tensor Rope::operator()(const Tensor& x, const Tensor& positions, int64_t max_position) const {
   if (cfg_.scaling == RopeConfig::Scaling::kDynamic && max_position + 1 > cfg_.max_position) {
     std::vector<float> inv = rope_inv_freq(cfg_, max_position + 1);
     Tensor f = Tensor::from_floats(Shape{static_cast<int64_t>(inv.size())}, inv);
-    return rope(x, positions, f, true);
+    return rope(x, positions, x.device().is_cpu() ? f : to_device(f, x.device()), true);
   }
   return rope(x, positions, inv_freq_, true);
 }

@@ -7,6 +7,22 @@
 
 namespace wick::nn {
 
+namespace {
+thread_local Device g_load_device = Device::cpu();
+}  // namespace
+
+Device load_device() {
+  return g_load_device;
+}
+
+ScopedLoadDevice::ScopedLoadDevice(Device device) : previous_(g_load_device) {
+  g_load_device = device;
+}
+
+ScopedLoadDevice::~ScopedLoadDevice() {
+  g_load_device = previous_;
+}
+
 std::string shape_str(const std::vector<int64_t>& shape) {
   std::string s = "(";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
@@ -20,7 +36,8 @@ Tensor load_weight(const WeightSource& ws, const std::string& name, std::vector<
   if (info.shape != shape)
     fail(ErrorKind::kInvalidArgument, "tensor {} in {}: shape {} but the config implies {}", name,
          ws.describe(), shape_str(info.shape), shape_str(shape));
-  return ws.tensor(name);
+  const Tensor t = ws.tensor(name);
+  return t.device() == load_device() ? t : to_device(t, load_device());
 }
 
 Tensor load_optional(const WeightSource& ws, const std::string& name, std::vector<int64_t> shape) {
