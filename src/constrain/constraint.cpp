@@ -59,7 +59,10 @@ Grammar spec_to_grammar(const Spec& spec) {
 }
 
 Constraint::Constraint(Grammar grammar, TokenVocab vocab)
-    : grammar_(std::move(grammar)), vocab_(std::move(vocab)), trie_(build_token_trie(vocab_)) {}
+    : grammar_(std::move(grammar)),
+      vocab_(std::move(vocab)),
+      trie_(build_token_trie(vocab_)),
+      shared_(std::make_unique<Shared>(grammar_)) {}
 
 std::shared_ptr<const Constraint> compile(const Spec& spec, const tok::Tokenizer& tokenizer,
                                           std::span<const int32_t> eos_ids) {
@@ -69,19 +72,20 @@ std::shared_ptr<const Constraint> compile(const Spec& spec, const tok::Tokenizer
 
 Matcher::Matcher(std::shared_ptr<const Constraint> constraint)
     : constraint_(std::move(constraint)),
-      automaton_(constraint_->grammar()),
-      state_(automaton_.initial()) {}
+      sh_(constraint_->shared_.get()),
+      state_(sh_->automaton.initial()) {}
 
 void Matcher::reset() {
-  state_ = automaton_.initial();
+  state_ = sh_->automaton.initial();
   finished_ = false;
 }
 
 bool Matcher::accept_bytes(std::string_view bytes) {
   if (finished_) return false;
+  std::lock_guard<std::mutex> lock(sh_->mu);
   int32_t s = state_;
   for (char c : bytes) {
-    s = automaton_.step(s, static_cast<uint8_t>(c));
+    s = sh_->automaton.step(s, static_cast<uint8_t>(c));
     if (s == Automaton::kDead) return false;
   }
   state_ = s;
@@ -106,12 +110,13 @@ void Matcher::allowed_tokens(std::span<uint64_t> bits) {
              "allowed_tokens: mask has {} words, the vocabulary needs {}", bits.size(), words);
   std::fill(bits.begin(), bits.end(), 0);
   if (finished_) return;
-  auto it = mask_cache_.find(state_);
-  if (it == mask_cache_.end()) {
-    if (mask_cache_.size() >= kMaxCachedMasks) mask_cache_.clear();
+  std::lock_guard<std::mutex> lock(sh_->mu);
+  auto it = sh_->masks.find(state_);
+  if (it == sh_->masks.end()) {
+    if (sh_->masks.size() >= kMaxCachedMasks) sh_->masks.clear();
     std::vector<uint64_t> mask(words, 0);
     compute_mask(state_, mask);
-    it = mask_cache_.emplace(state_, std::move(mask)).first;
+    it = sh_->masks.emplace(state_, std::move(mask)).first;
   }
   std::copy(it->second.begin(), it->second.end(), bits.begin());
 }
@@ -119,17 +124,17 @@ void Matcher::allowed_tokens(std::span<uint64_t> bits) {
 void Matcher::compute_mask(int32_t state, std::vector<uint64_t>& bits) {
   const TokenTrie& t = constraint_->trie();
   const size_t n = t.byte.size();
-  walk_states_.resize(65536);
-  walk_states_[0] = state;
+  sh_->walk.resize(65536);
+  sh_->walk[0] = state;
   const uint32_t* tok_begin = t.tok_begin.data();
   const int32_t* ids = t.ids.data();
   // The subtree fast path needs the walk to start on a code point boundary.
-  const bool fast = automaton_.on_boundary(state);
+  const bool fast = sh_->automaton.on_boundary(state);
   size_t i = 1;
   while (i < n) {
-    const int32_t from = walk_states_[t.depth[i] - 1u];
+    const int32_t from = sh_->walk[t.depth[i] - 1u];
     if (fast) {
-      const Automaton::Loops& l = automaton_.loops(from);
+      const Automaton::Loops& l = sh_->automaton.loops(from);
       if (l.any && (t.sub_ascii[2 * i] & ~l.ascii[0]) == 0 &&
           (t.sub_ascii[2 * i + 1] & ~l.ascii[1]) == 0 &&
           (!(t.sub_flags[i] & TokenTrie::kNonAscii) ||
@@ -140,17 +145,17 @@ void Matcher::compute_mask(int32_t state, std::vector<uint64_t>& bits) {
         continue;
       }
     }
-    const int32_t next = automaton_.step(from, t.byte[i]);
+    const int32_t next = sh_->automaton.step(from, t.byte[i]);
     if (next == Automaton::kDead) {
       i = t.skip[i];
       continue;
     }
-    walk_states_[t.depth[i]] = next;
+    sh_->walk[t.depth[i]] = next;
     for (uint32_t k = tok_begin[i]; k < tok_begin[i + 1]; ++k)
       bits[static_cast<size_t>(ids[k]) / 64] |= uint64_t{1} << (ids[k] % 64);
     ++i;
   }
-  if (automaton_.accepting(state))
+  if (sh_->automaton.accepting(state))
     for (int32_t e : constraint_->vocab().eos_ids)
       if (e >= 0 && e < constraint_->vocab().size())
         bits[static_cast<size_t>(e) / 64] |= uint64_t{1} << (e % 64);

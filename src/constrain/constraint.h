@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -39,15 +40,30 @@ Grammar spec_to_grammar(const Spec& spec);
 class Constraint {
  public:
   Constraint(Grammar grammar, TokenVocab vocab);
+  Constraint(const Constraint&) = delete;  // the automaton points into grammar_
+  Constraint& operator=(const Constraint&) = delete;
   const Grammar& grammar() const { return grammar_; }
   const TokenVocab& vocab() const { return vocab_; }
   const TokenTrie& trie() const { return trie_; }
   size_t mask_words() const { return (static_cast<size_t>(vocab_.size()) + 63) / 64; }
 
  private:
+  friend class Matcher;
+  // The automaton and the masks of its states, shared by every Matcher of this constraint so
+  // that later sequences (other seeds, other requests with the same schema) find them built.
+  // Matchers take the lock for each call.
+  struct Shared {
+    explicit Shared(const Grammar& g) : automaton(g) {}
+    std::mutex mu;
+    Automaton automaton;
+    std::unordered_map<int32_t, std::vector<uint64_t>> masks;
+    std::vector<int32_t> walk;  // state per trie depth during a mask walk
+  };
+
   Grammar grammar_;
   TokenVocab vocab_;
   TokenTrie trie_;
+  std::unique_ptr<Shared> shared_;
 };
 
 // Compiles `spec` against the tokenizer's vocabulary; eos_ids end generation (allowed exactly
@@ -66,9 +82,15 @@ class Matcher {
   bool accept_token(int32_t id);
   // Advances over raw bytes (all or nothing).
   bool accept_bytes(std::string_view bytes);
-  bool is_accepting() const { return automaton_.accepting(state_); }
+  bool is_accepting() const {
+    std::lock_guard<std::mutex> lock(sh_->mu);
+    return sh_->automaton.accepting(state_);
+  }
   // Some input may still follow (false: the grammar is complete, only EOS remains).
-  bool can_continue() const { return automaton_.can_continue(state_); }
+  bool can_continue() const {
+    std::lock_guard<std::mutex> lock(sh_->mu);
+    return sh_->automaton.can_continue(state_);
+  }
   bool is_finished() const { return finished_; }
   void reset();
   const Constraint& constraint() const { return *constraint_; }
@@ -77,11 +99,9 @@ class Matcher {
   void compute_mask(int32_t state, std::vector<uint64_t>& bits);
 
   std::shared_ptr<const Constraint> constraint_;
-  Automaton automaton_;
+  Constraint::Shared* sh_;
   int32_t state_;
   bool finished_ = false;
-  std::unordered_map<int32_t, std::vector<uint64_t>> mask_cache_;
-  std::vector<int32_t> walk_states_;
 };
 
 // True when the whole of `text` is a sentence of the grammar (tests, debugging).
