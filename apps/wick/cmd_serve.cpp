@@ -137,6 +137,8 @@ CommandRegistration reg(
           ->capture_default_str();
       sub.add_option("--max-queue", f->engine.max_queue, "waiting requests before 503")
           ->capture_default_str();
+      sub.add_flag("!--no-prefix-caching", f->engine.prefix_caching,
+                   "recompute every prompt (no KV block sharing between requests)");
       sub.add_option("-c,--ctx-size", f->ctx_size, "context length (default: the model's)");
       sub.add_option("-t,--threads", f->threads, "CPU threads (default: all cores)");
       sub.add_option("--max-connections", f->max_connections, "open connections before 503")

@@ -102,7 +102,7 @@ Engine::Engine(const models::Model& model, const tok::Tokenizer* tokenizer,
       metrics_(metrics),
       max_context_(options.max_context > 0 ? options.max_context
                                            : model.config().max_position_embeddings),
-      kv_(model, options.block_size, options.kv_blocks) {
+      kv_(model, options.block_size, options.kv_blocks, options.prefix_caching) {
   WICK_CHECK(opt_.max_batch > 0, ErrorKind::kInvalidArgument, "max_batch {} must be > 0",
              opt_.max_batch);
   WICK_CHECK(opt_.step_tokens > 0, ErrorKind::kInvalidArgument, "step_tokens {} must be > 0",
@@ -373,7 +373,6 @@ void Engine::step() {
   for (size_t i = 0; i < plan.size(); ++i) {
     Sequence& s = *plan[i].s;
     s.computed += plan[i].n;
-    kv_.committed(s.seq_id);
     if (s.computed == static_cast<int64_t>(s.tokens.size()))
       emit_token(s, std::span<const float>(rows + i * vocab, vocab));
   }

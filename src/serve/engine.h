@@ -86,7 +86,8 @@ struct EngineOptions {
   int max_queue = 256;    // waiting requests beyond which submit() refuses
   int64_t kv_blocks = 0;  // KV pool size in blocks; 0: grows on demand
   int64_t block_size = 16;
-  int64_t max_context = 0;  // 0: the model's max_position_embeddings
+  int64_t max_context = 0;     // 0: the model's max_position_embeddings
+  bool prefix_caching = true;  // share KV blocks of identical prompt prefixes
 };
 
 enum class Admission { kAccepted, kQueueFull, kDraining };

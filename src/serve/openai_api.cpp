@@ -62,7 +62,8 @@ int64_t int_field(const json& body, const std::string& name, int64_t def, int64_
   const std::string expected = fmt::format("an integer in [{}, {}]", lo, hi);
   if (v->is_number_unsigned()) {
     const auto u = v->get<uint64_t>();
-    if (u > static_cast<uint64_t>(hi)) bad_field(name, expected);
+    if (u > static_cast<uint64_t>(hi) || (lo > 0 && u < static_cast<uint64_t>(lo)))
+      bad_field(name, expected);
     return static_cast<int64_t>(u);
   }
   if (!v->is_number_integer()) bad_field(name, expected);
