@@ -1,7 +1,8 @@
 // Fast CPU kernels for matmul and linear: picks the AVX-512 or AVX2 build of matmul_impl.h at run
 // time (core/cpu_features.h) and maps tensors onto GemmArgs. Quantized linear weights go through
 // integer dot products against activations quantized to 8 bits (matmul_quant.cpp, qdot.h); block
-// types without one (Q8_1, Q8_K) are decoded chunk by chunk into f32. GEMV (weights streamed once)
+// types without one (Q8_1, Q8_K), and prefill without a panel build (linear_qdot_applies), are
+// decoded chunk by chunk into f32. GEMV (weights streamed once)
 // for up to gemv_max_rows rows with contiguous weight rows, packed GEMM otherwise. Declines
 // (reference runs) on CPUs without AVX2/FMA/F16C, for K == 0, and for inputs whose rows do not
 // collapse into one strided matrix.
@@ -214,7 +215,7 @@ bool linear_fast(const OpCall& call) {
       g.bias = bias_f32.data();
     }
   }
-  if (quantized && qdot_supported(w.dtype())) {
+  if (quantized && linear_qdot_applies(w.dtype(), g.m)) {
     linear_qdot(g, w.dtype(), w.raw_data(), best_qdot_kernels());
   } else if (quantized) {
     run_quantized(*kernels, g, w);

@@ -101,6 +101,13 @@ void linear_panel(const GemmArgs& g, DType weight, const uint8_t* w, const Panel
 
 }  // namespace
 
+bool linear_qdot_applies(DType weight, int64_t m) {
+  if (!qdot_supported(weight)) return false;
+  if (m < kPanelMinRows) return true;
+  const PanelKernels* panels = best_panel_kernels();
+  return panels != nullptr && panels->unpack[static_cast<int>(weight)] != nullptr;
+}
+
 void linear_qdot(const GemmArgs& g, DType weight, const void* w_data, const QDotKernels& kernels) {
   const PanelKernels* panels = best_panel_kernels();
   if (g.m >= kPanelMinRows && panels != nullptr && panels->unpack[static_cast<int>(weight)]) {

@@ -64,5 +64,9 @@ struct GemmArgs;  // matmul_simd.h
 // tiles of 16 weight rows x 4 activation rows. Threads split N in runs of 16 outputs (whole
 // 64-byte lines of each output row). matmul_quant.cpp.
 void linear_qdot(const GemmArgs& g, DType weight, const void* w_data, const QDotKernels& kernels);
+// Whether linear_qdot takes an M-row product with this weight type: decode-sized M always;
+// prefill-sized M (>= 16) only through the panels (two-pass activations), so that without a panel
+// build (no AVX-512 VNNI, or Q2_K) prefill keeps the float path's accuracy instead of one Q8 pass.
+bool linear_qdot_applies(DType weight, int64_t m);
 
 }  // namespace wick::cpu
