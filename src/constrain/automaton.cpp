@@ -11,6 +11,7 @@
 namespace wick::constrain {
 
 Automaton::Automaton(const Grammar& grammar) : g_(grammar) {
+  trans_.reserve(size_t{1024} * 256);
   std::vector<int32_t> tops;
   bool accept = false;
   for (uint32_t alt : g_.rules[g_.root].alts) {
@@ -71,15 +72,16 @@ int32_t Automaton::intern_state(std::vector<int32_t>& nodes, bool accept, uint32
   nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
   if (nodes.empty() && !accept) return kDead;
   if (need > 0) accept = false;
-  std::string key(nodes.size() * sizeof(int32_t) + 7, '\0');
+  std::string& key = key_;  // reused: most lookups find an existing state
+  key.assign(nodes.size() * sizeof(int32_t) + 7, '\0');
   if (!nodes.empty()) std::memcpy(key.data(), nodes.data(), nodes.size() * sizeof(int32_t));
   char* tail = key.data() + nodes.size() * sizeof(int32_t);
   std::memcpy(tail, &cp, 4);
   tail[4] = static_cast<char>(need);
   tail[5] = static_cast<char>(len);
   tail[6] = static_cast<char>(accept);
-  auto [it, inserted] =
-      state_index_.try_emplace(std::move(key), static_cast<int32_t>(states_.size()));
+  if (auto found = state_index_.find(key); found != state_index_.end()) return found->second;
+  auto [it, inserted] = state_index_.try_emplace(key, static_cast<int32_t>(states_.size()));
   if (inserted) {
     State s;
     s.begin = static_cast<uint32_t>(state_nodes_.size());

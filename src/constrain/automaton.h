@@ -90,6 +90,7 @@ class Automaton {
   std::vector<State> states_;
   std::vector<int32_t> state_nodes_;
   std::unordered_map<std::string, int32_t> state_index_;
+  std::string key_;             // scratch for intern_state
   std::vector<int32_t> trans_;  // 256 per state
   std::vector<Loops> loops_;
   std::vector<uint8_t> loops_known_;
