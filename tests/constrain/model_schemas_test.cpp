@@ -87,3 +87,38 @@ TEST(ModelSchemas, SmolLM2OutputsParseUnderEverySchema) {
 
 }  // namespace
 }  // namespace wick::constrain
+
+namespace wick::constrain {
+namespace {
+
+// Regex, choice and GBNF constraints with the real model: the whole output is a sentence.
+TEST(ModelSchemas, SmolLM2RegexChoiceAndGrammar) {
+  const fs::path model = fs::path(WICK_SOURCE_DIR) / "models/SmolLM2-135M-Instruct.Q4_1.gguf";
+  if (!fs::exists(model)) GTEST_SKIP() << model << " not found (scripts/fetch-models.sh)";
+  gen::ModelBundle bundle = gen::load_bundle(model.string());
+  gen::Generator generator(bundle.model(), bundle.tokenizer.get());
+  const std::vector<int32_t> prompt = bundle.tokenizer->encode("My phone number is", false);
+  const Spec specs[] = {{SpecKind::kRegex, R"(\(\d{3}\) \d{3}-\d{4})", {}},
+                        {SpecKind::kChoice, {}, {"yes", "no", "maybe later"}},
+                        {SpecKind::kGrammar, "root ::= (\"ab\" | [0-9])+ \".\"", {}}};
+  for (const Spec& spec : specs) {
+    const Grammar g = spec_to_grammar(spec);
+    for (uint64_t seed = 1; seed <= 3; ++seed) {
+      gen::GenerateOptions options;
+      options.max_tokens = 40;
+      options.sampling.temperature = 1.0f;
+      options.sampling.seed = seed;
+      options.eos_ids = bundle.eos_ids;
+      options.constraint = compile(spec, *bundle.tokenizer, bundle.eos_ids);
+      const gen::GenerateResult r = generator.generate(prompt, options);
+      SCOPED_TRACE(spec_kind_name(spec.kind) + std::string(": ") + r.text);
+      if (r.reason == gen::StopReason::kEos)
+        EXPECT_TRUE(grammar_accepts(g, r.text));
+      else
+        EXPECT_EQ(r.reason, gen::StopReason::kMaxTokens);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace wick::constrain
