@@ -416,6 +416,10 @@ std::string SchemaConverter::array_rule(const Json& schema, const std::string& p
       item = visit(schema["items"], path + "/items");
   }
   const int64_t lo = count_keyword(schema, "minItems", path).value_or(0);
+  // A tuple without `items`: extra items of any value are allowed but never needed, and a
+  // sampled model tends to repeat them until max tokens, so only minItems forces any.
+  if (!prefix.empty() && !(schema.contains("items") && !schema["items"].is_array()))
+    hi = std::max<int64_t>(static_cast<int64_t>(prefix.size()), lo);
   if (auto m = count_keyword(schema, "maxItems", path)) hi = hi < 0 ? *m : std::min(hi, *m);
   WICK_CHECK(hi < 0 || lo <= hi, ErrorKind::kInvalidArgument,
              "{}: minItems {} exceeds the items allowed ({})", path, lo, hi);

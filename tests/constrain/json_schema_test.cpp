@@ -72,6 +72,10 @@ TEST(JsonSchema, Arrays) {
   EXPECT_FALSE(schema_accepts(tuple, R"(["a"])"));
   EXPECT_FALSE(schema_accepts(tuple, "[]"));
   EXPECT_TRUE(schema_accepts(R"({"type":"array"})", R"([1, "a", {"b": [null]}])"));
+  const std::string open_tuple = R"({"prefixItems":[{"type":"integer"}],"minItems":2})";
+  EXPECT_TRUE(schema_accepts(open_tuple, R"([1, "x"])"));      // minItems forces one extra item
+  EXPECT_FALSE(schema_accepts(open_tuple, R"([1, "x", 2])"));  // more are never generated
+  EXPECT_FALSE(schema_accepts(open_tuple, R"(["x", 1])"));
 }
 
 TEST(JsonSchema, IntegerRangesAreExact) {
