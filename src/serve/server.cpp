@@ -12,6 +12,7 @@
 
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -202,8 +203,12 @@ bool Server::handle(HttpConnection& c, HttpRequest& req) {
     keep = c.respond(500, "application/json", error_body(ApiError(500, e.what())), false);
     keep = false;
   }
-  metrics_.request(path.size() < 40 && path.find('"') == std::string::npos ? path : "other",
-                   status);
+  // Known routes only: a client must not grow the label set with made-up paths.
+  static const char* const kRoutes[] = {
+      "/health",         "/metrics",       "/v1/models", "/v1/chat/completions",
+      "/v1/completions", "/v1/embeddings", "/tokenize",  "/detokenize"};
+  const bool known = std::find(std::begin(kRoutes), std::end(kRoutes), path) != std::end(kRoutes);
+  metrics_.request(known ? path : "other", status);
   return keep;
 }
 
