@@ -90,6 +90,7 @@ int serve_main(const ServeFlags& f0) {
   served.chat_template = bundle.chat_template.get();
   served.max_context = engine.max_context();
   served.vocab_size = cfg.vocab_size;
+  served.eos_ids = bundle.eos_ids;
   served.defaults = f.sampling;
   serve::ServerOptions so;
   so.host = f.host;

@@ -4,8 +4,12 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <map>
+#include <mutex>
 #include <random>
 
+#include "constrain/constraint.h"
+#include "constrain/request.h"
 #include "core/error.h"
 #include "generate/sampling_json.h"
 #include "tokenizer/chat_template.h"
@@ -89,21 +93,62 @@ void parse_sampling(const json& body, gen::SamplingParams& p) {
   }
 }
 
-// Constrained decoding hook (issue 8): response_format / grammar become a TokenConstraint
-// factory here. Until then, anything beyond plain text is refused rather than ignored.
-void parse_constraint(const json& body, RequestSpec& spec) {
-  (void)spec;
-  if (const json* rf = field(body, "response_format")) {
-    if (!rf->is_object() || !rf->contains("type") || !(*rf)["type"].is_string())
-      bad_field("response_format", "an object with a string \"type\"");
-    if ((*rf)["type"] != "text")
-      throw ApiError(400, "response_format other than \"text\" is not supported yet",
-                     "response_format", "unsupported");
+// Constrained decoding: OpenAI response_format, llama.cpp grammar / json_schema, vLLM
+// structured_outputs and guided_* compile (once per distinct spec, cached) into a Constraint;
+// each choice gets its own Matcher over it. A spec that does not parse or cannot be enforced is
+// a 400 before anything runs.
+class GrammarConstraint : public TokenConstraint {
+ public:
+  explicit GrammarConstraint(std::shared_ptr<const constrain::Constraint> c)
+      : matcher_(std::move(c)) {}
+  void allowed(std::vector<uint64_t>& bits) override {
+    bits.resize(matcher_.constraint().mask_words());
+    matcher_.allowed_tokens(bits);
   }
-  for (const char* name : {"grammar", "json_schema", "guided_json", "guided_regex"})
-    if (field(body, name))
-      throw ApiError(400, fmt::format("field \"{}\" is not supported yet", name), name,
-                     "unsupported");
+  void accept(int32_t id) override { matcher_.accept_token(id); }
+
+ private:
+  constrain::Matcher matcher_;
+};
+
+const char* constraint_field(const json& body) {
+  for (const char* name : {"response_format", "grammar", "json_schema", "structured_outputs",
+                           "guided_json", "guided_regex", "guided_choice", "guided_grammar"})
+    if (field(body, name)) return name;
+  return "";
+}
+
+std::shared_ptr<const constrain::Constraint> compile_cached(const constrain::Spec& spec,
+                                                            const ServedModel& m) {
+  static std::mutex mu;
+  static std::map<std::string, std::shared_ptr<const constrain::Constraint>> cache;
+  std::string key = fmt::format("{}\n{}", constrain::spec_kind_name(spec.kind), spec.source);
+  for (const std::string& c : spec.choices) key += "\n" + c;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+  }
+  auto compiled = constrain::compile(spec, *m.tokenizer, m.eos_ids);
+  std::lock_guard<std::mutex> lock(mu);
+  if (cache.size() >= 64) cache.clear();  // bounded: distinct specs are rare in practice
+  cache.emplace(key, compiled);
+  return compiled;
+}
+
+void parse_constraint(const json& body, RequestSpec& spec, const ServedModel& m) {
+  std::optional<constrain::Spec> cs;
+  std::shared_ptr<const constrain::Constraint> compiled;
+  try {
+    cs = constrain::spec_from_request(body);
+    if (!cs) return;
+    if (m.tokenizer == nullptr)
+      throw ApiError(400, "constrained output needs the model's tokenizer, which it lacks",
+                     constraint_field(body), "unsupported");
+    compiled = compile_cached(*cs, m);
+  } catch (const Error& e) {
+    throw ApiError(400, e.what(), constraint_field(body), "invalid_value");
+  }
+  spec.constraint = [compiled] { return std::make_unique<GrammarConstraint>(compiled); };
 }
 
 std::vector<std::string> parse_stop(const json& body) {
@@ -223,7 +268,7 @@ CompletionRequest parse_completion(const json& body, bool chat, const ServedMode
     if (!so->is_object()) bad_field("stream_options", "an object");
     r.include_usage = bool_field(*so, "include_usage", false);
   }
-  parse_constraint(body, s);
+  parse_constraint(body, s, m);
   return r;
 }
 

@@ -34,6 +34,7 @@ struct ServedModel {
   const tok::ChatTemplate* chat_template = nullptr;
   int64_t max_context = 0;
   int64_t vocab_size = 0;
+  std::vector<int32_t> eos_ids;  // end a constrained output where its grammar accepts
   gen::SamplingParams defaults;  // fields a request does not name
 };
 
