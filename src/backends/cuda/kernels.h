@@ -168,9 +168,6 @@ void launch_dequantize_rows(cudaStream_t s, QType q, const void* blocks, int64_t
 inline constexpr int kGemvMaxRows = 8;
 void launch_qgemv(cudaStream_t s, QType q, const void* w, int64_t n, int64_t k, const float* x,
                   int64_t m, float* acc);
-// m == 1 for Q4_0 / Q8_0 (gemv_decode.cu): returns false for other types (use launch_qgemv).
-bool launch_qgemv_row(cudaStream_t s, QType q, const void* w, int64_t n, int64_t k, const float* x,
-                      float* acc);
 // acc (m, n) f32 = x (m, k) f32 @ w (n, k)^T for f16/bf16 w of type t, m <= kGemvMaxRows
 // (gemv_decode.cu). Returns false when it cannot (other types, k % 8, unaligned pointers).
 bool launch_gemv_float(cudaStream_t s, Elem t, const void* w, int64_t n, int64_t k, const float* x,

@@ -521,7 +521,6 @@ void launch_dequantize_rows(cudaStream_t s, QType q, const void* blocks, int64_t
 void launch_qgemv(cudaStream_t s, QType q, const void* w, int64_t n, int64_t k, const float* x,
                   int64_t m, float* acc) {
   if (n == 0 || m == 0) return;
-  if (m == 1 && launch_qgemv_row(s, q, w, n, k, x, acc)) return;  // gemv_decode.cu
   constexpr int kCols = kWarps * kColsPerWarp;
   const auto blocks = static_cast<unsigned>((n + kCols - 1) / kCols);
   dispatch_qtype(q, [&]<QType Q>() {
