@@ -144,6 +144,14 @@ void KvCache::copy_block(int32_t from, int32_t to) {
   }
 }
 
+void KvCache::make_own(int seq_id, int32_t& block) {
+  if (blocks_[static_cast<size_t>(block)].refs <= 1) return;
+  const int32_t fresh = allocate(seq_id);
+  copy_block(block, fresh);
+  release(block);
+  block = fresh;
+}
+
 // FNV-1a over the previous hash and the block's ids, then a final avalanche (splitmix64).
 uint64_t KvCache::chain_hash(uint64_t prev, std::span<const int32_t> tokens) const {
   uint64_t h = 0xcbf29ce484222325ull ^ prev;
@@ -172,15 +180,8 @@ void KvCache::truncate(int seq_id, int64_t length) {
   }
   if (length % opt_.block_size != 0) {
     // The last block is now partly overwritten by later appends: it must be this sequence's own.
-    int32_t& last = seq.blocks.back();
-    if (blocks_[static_cast<size_t>(last)].refs > 1) {
-      const int32_t fresh = allocate(seq_id);
-      copy_block(last, fresh);
-      release(last);
-      last = fresh;
-    } else {
-      unhash(last);
-    }
+    make_own(seq_id, seq.blocks.back());
+    unhash(seq.blocks.back());
   }
   seq.length = length;
   seq.tokens.resize(static_cast<size_t>(length));
@@ -230,15 +231,7 @@ KvBatch KvCache::prepare(std::span<const SeqSlice> slices) {
                "kv cache: slice of sequence {} starts at {}, the cache holds {}", s.seq_id, s.past,
                seq.length);
     // A partly filled last block that is shared must be copied before it is appended to.
-    if (seq.length % bs != 0) {
-      int32_t& last = seq.blocks[static_cast<size_t>(seq.length / bs)];
-      if (blocks_[static_cast<size_t>(last)].refs > 1) {
-        const int32_t fresh = allocate(s.seq_id);
-        copy_block(last, fresh);
-        release(last);
-        last = fresh;
-      }
-    }
+    if (seq.length % bs != 0) make_own(s.seq_id, seq.blocks[static_cast<size_t>(seq.length / bs)]);
     while (static_cast<int64_t>(seq.blocks.size()) < blocks_for(s.past + s.length))
       seq.blocks.push_back(allocate(s.seq_id));
     n_tokens += s.length;

@@ -108,6 +108,8 @@ class KvCache {
   void unhash(int32_t block);
   void grow_pool(int64_t min_blocks, bool exact = false);  // exact: exactly min_blocks
   void copy_block(int32_t from, int32_t to);
+  // Copy-on-write: a block other sequences share is replaced by this sequence's own copy.
+  void make_own(int seq_id, int32_t& block);
   uint64_t chain_hash(uint64_t prev, std::span<const int32_t> tokens) const;
 
   int n_layers_;

@@ -189,4 +189,26 @@ __device__ __forceinline__ T* at(const View& v, int64_t off) {
   return static_cast<T*>(v.base) + off;
 }
 
+// fn.template operator()<W>() with W the unsigned word of `bytes` (1, 2, 4 or 8): kernels that
+// only move elements serve every dtype of that size. `op` names the caller in the error.
+template <class Fn>
+void dispatch_word(int bytes, const char* op, Fn&& fn) {
+  switch (bytes) {
+    case 1:
+      fn.template operator()<uint8_t>();
+      return;
+    case 2:
+      fn.template operator()<uint16_t>();
+      return;
+    case 4:
+      fn.template operator()<uint32_t>();
+      return;
+    case 8:
+      fn.template operator()<uint64_t>();
+      return;
+    default:
+      throw std::runtime_error(std::string("cuda ") + op + ": unsupported element size");
+  }
+}
+
 }  // namespace wick::cuda

@@ -150,25 +150,6 @@ __global__ void unary_kernel(UnaryOp op, const __grid_constant__ Dims dims,
   }
 }
 
-template <class Fn>
-void dispatch_bytes(int bytes, Fn&& fn) {
-  switch (bytes) {
-    case 1:
-      fn.template operator()<uint8_t>();
-      return;
-    case 2:
-      fn.template operator()<uint16_t>();
-      return;
-    case 4:
-      fn.template operator()<uint32_t>();
-      return;
-    case 8:
-      fn.template operator()<uint64_t>();
-      return;
-    default:
-      throw std::runtime_error("cuda copy: unsupported element size");
-  }
-}
 
 }  // namespace
 
@@ -176,7 +157,7 @@ void launch_copy(cudaStream_t s, const Dims& dims, int elem_bytes, const View& s
                  const View& dst) {
   const int64_t n = dims.numel();
   if (n == 0) return;
-  dispatch_bytes(elem_bytes, [&]<class W>() {
+  dispatch_word(elem_bytes, "copy", [&]<class W>() {
     copy_kernel<W><<<grid_for(n, kBlock), kBlock, 0, s>>>(dims, Views<2>{{src, dst}});
   });
   check_launch("copy");
@@ -186,7 +167,7 @@ void launch_fill(cudaStream_t s, const Dims& dims, int elem_bytes, uint64_t patt
                  const View& dst) {
   const int64_t n = dims.numel();
   if (n == 0) return;
-  dispatch_bytes(elem_bytes, [&]<class W>() {
+  dispatch_word(elem_bytes, "copy", [&]<class W>() {
     fill_kernel<W><<<grid_for(n, kBlock), kBlock, 0, s>>>(dims, dst, static_cast<W>(pattern));
   });
   check_launch("fill");

@@ -67,25 +67,6 @@ __global__ void attention_mask_kernel(int64_t q_len, int64_t kv_len, int64_t que
   }
 }
 
-template <class Fn>
-void dispatch_word(int bytes, Fn&& fn) {
-  switch (bytes) {
-    case 1:
-      fn.template operator()<uint8_t>();
-      return;
-    case 2:
-      fn.template operator()<uint16_t>();
-      return;
-    case 4:
-      fn.template operator()<uint32_t>();
-      return;
-    case 8:
-      fn.template operator()<uint64_t>();
-      return;
-    default:
-      throw std::runtime_error("cuda index: unsupported element size");
-  }
-}
 
 }  // namespace
 
@@ -93,7 +74,7 @@ void launch_index(cudaStream_t s, const Dims& dims, int elem_bytes, int dim, int
                   const View& x, const View& idx, bool idx_i64, bool index_1d, const View& out) {
   const int64_t n = dims.numel();
   if (n == 0) return;
-  dispatch_word(elem_bytes, [&]<class W>() {
+  dispatch_word(elem_bytes, "index", [&]<class W>() {
     if (idx_i64) {
       index_kernel<W, int64_t>
           <<<grid_for(n, 256), 256, 0, s>>>(dims, dim, limit, x, idx, index_1d, out);
@@ -109,7 +90,7 @@ void launch_where(cudaStream_t s, const Dims& dims, int elem_bytes, const View& 
                   const View& b, const View& out) {
   const int64_t n = dims.numel();
   if (n == 0) return;
-  dispatch_word(elem_bytes, [&]<class W>() {
+  dispatch_word(elem_bytes, "index", [&]<class W>() {
     where_kernel<W><<<grid_for(n, 256), 256, 0, s>>>(dims, Views<4>{{cond, a, b, out}});
   });
   check_launch("where");
