@@ -382,18 +382,10 @@ void Engine::step() {
 // Samples the next token of `s` from its logits row and tells the request.
 void Engine::emit_token(Sequence& s, std::span<const float> logits) {
   const RequestSpec& spec = s.req->spec;
-  std::span<const float> sample_from = logits;
-  std::vector<float> masked;
-  if (s.constraint) {  // constrained decoding: disallowed tokens get -inf
-    std::vector<uint64_t> bits;
-    s.constraint->allowed(bits);
-    masked.assign(logits.begin(), logits.end());
-    for (size_t i = 0; i < masked.size(); ++i)
-      if (i / 64 >= bits.size() || !((bits[i / 64] >> (i % 64)) & 1))
-        masked[i] = -std::numeric_limits<float>::infinity();
-    sample_from = masked;
-  }
-  const int32_t id = s.sampler->sample(sample_from, s.tokens);
+  // Constrained decoding: the sampler's mask stage drops disallowed tokens before any other.
+  std::vector<uint64_t> allowed;
+  if (s.constraint) s.constraint->allowed(allowed);
+  const int32_t id = s.sampler->sample(logits, s.tokens, allowed);
   if (s.constraint) s.constraint->accept(id);
   const auto now = Clock::now();
   Event ev;
