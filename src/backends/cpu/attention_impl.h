@@ -75,10 +75,13 @@ void gather_rows(const AttentionArgs& a, const void* pool, int64_t b, int64_t g,
 void attention_range(const AttentionArgs& a, int64_t b, int64_t g, int64_t i0, int64_t i1) {
   const int64_t group = a.H / a.KVH, D = a.D;
   const int64_t begin = a.seqs[b * 3], past = a.seqs[b * 3 + 2];
-  std::vector<float> qs(static_cast<size_t>(group * D)), acc(static_cast<size_t>(group * D));
-  std::vector<float> scores(static_cast<size_t>(group * kChunk));
-  std::vector<float> m(static_cast<size_t>(group)), l(static_cast<size_t>(group));
-  std::vector<float> kbuf, vbuf;
+  // Scratch reused across calls on this thread (one call per work item on the hot path).
+  thread_local std::vector<float> qs, acc, scores, m, l, kbuf, vbuf;
+  qs.resize(static_cast<size_t>(group * D));
+  acc.resize(static_cast<size_t>(group * D));
+  scores.resize(static_cast<size_t>(group * kChunk));
+  m.resize(static_cast<size_t>(group));
+  l.resize(static_cast<size_t>(group));
   if (a.pool_dtype != DType::kF32) {
     kbuf.resize(static_cast<size_t>(kChunk * D));
     vbuf.resize(static_cast<size_t>(kChunk * D));
