@@ -20,6 +20,7 @@ struct RunFlags {
   GenerationFlags gen;
   std::string prompt;
   std::string prompt_ids;
+  std::string prompt_file;
   bool json = false;
   bool no_special = false;
   std::string grammar_file;      // GBNF
@@ -49,8 +50,19 @@ std::shared_ptr<const constrain::Constraint> constraint_from_flags(const RunFlag
   }
 }
 
+std::string read_prompt_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  WICK_CHECK(in, ErrorKind::kIo, "{}: cannot open the prompt file", path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 int run(const RunFlags& f0) {
   RunFlags f = f0;
+  WICK_CHECK(f.prompt_file.empty() || f.prompt.empty(), ErrorKind::kInvalidArgument,
+             "give the prompt as text or with --file, not both");
+  if (!f.prompt_file.empty()) f.prompt = read_prompt_file(f.prompt_file);
   gen::ModelBundle bundle = gen::load_bundle(f.gen.model, true, f.gen.device.resolve());
   std::vector<int32_t> ids;
   if (!f.prompt_ids.empty()) {
@@ -90,7 +102,9 @@ int run(const RunFlags& f0) {
 CommandRegistration reg("run", "generate a continuation of a prompt", [](CLI::App& sub) {
   auto f = std::make_shared<RunFlags>();
   f->gen.add(sub);
-  sub.add_option("prompt", f->prompt, "prompt text (tokenized with the model's tokenizer)");
+  sub.add_option("prompt,-p,--prompt", f->prompt,
+                 "prompt text (tokenized with the model's tokenizer); -p as in llama.cpp");
+  sub.add_option("-f,--file", f->prompt_file, "read the prompt from this file (llama.cpp's -f)");
   sub.add_option("--prompt-ids", f->prompt_ids, "comma-separated token ids instead of text");
   sub.add_flag("--json", f->json, "print {\"ids\": [...], \"text\": \"...\"} instead of streaming");
   sub.add_flag("--no-special", f->no_special, "do not add BOS/special tokens to the prompt");
