@@ -2,10 +2,15 @@
 // body (with "messages": chat, else "prompt": completion); the server answers with the same JSON
 // chunks as the SSE stream, then "[DONE]". While a request runs, the client may send
 // {"type": "cancel"}, which frees its sequences and ends the stream with "[DONE]".
+// Every read and write has a deadline (Beast's async operations run on a private io_context for
+// a bounded time), so a client that sends half a frame or stops reading cannot pin the thread.
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -29,6 +34,29 @@ bool readable(int fd, int timeout_ms) {
   return ::poll(&p, 1, timeout_ms) > 0;
 }
 
+// Runs one asynchronous socket operation started by `start(handler)` for at most `limit`; on
+// timeout the socket's operations are cancelled. True when it completed without error.
+template <class Start>
+bool run_bounded(boost::asio::io_context& ioc, tcp::socket& sock, std::chrono::milliseconds limit,
+                 Start start) {
+  bool done = false;
+  boost::beast::error_code result;
+  start([&](boost::beast::error_code ec, std::size_t) {
+    done = true;
+    result = ec;
+  });
+  ioc.restart();
+  ioc.run_for(limit);
+  if (!done) {
+    boost::beast::error_code ignored;
+    sock.cancel(ignored);
+    ioc.restart();
+    ioc.run();  // completes the cancelled handler
+    return false;
+  }
+  return !result;
+}
+
 }  // namespace
 
 void Server::serve_websocket(HttpConnection& c, HttpRequest& req) {
@@ -42,16 +70,24 @@ void Server::serve_websocket(HttpConnection& c, HttpRequest& req) {
   ws.read_message_max(opt_.limits.body_bytes);
   ws.accept(req);
   ws.text(true);
+  // Once a frame has begun (or a write started), the rest must pass within the request timeout;
+  // after a timeout the stream is unusable and the connection closes.
+  const auto io_limit =
+      std::chrono::milliseconds(static_cast<int64_t>(opt_.limits.request_timeout_s * 1000));
+  bool broken = false;
   auto send = [&](const std::string& text) {
-    boost::beast::error_code ec;
-    ws.write(boost::asio::buffer(text), ec);
-    return !ec;
+    if (broken) return false;
+    broken = !run_bounded(ioc, sock, io_limit, [&](auto handler) {
+      ws.async_write(boost::asio::buffer(text), handler);
+    });
+    return !broken;
   };
   auto receive = [&](std::string& out) {
+    if (broken) return false;
     boost::beast::flat_buffer buf;
-    boost::beast::error_code ec;
-    ws.read(buf, ec);
-    if (ec) return false;
+    broken = !run_bounded(ioc, sock, io_limit,
+                          [&](auto handler) { ws.async_read(buf, handler); });
+    if (broken) return false;
     out = boost::beast::buffers_to_string(buf.data());
     return true;
   };

@@ -354,3 +354,39 @@ def test_full_queue_answers_503_with_retry_after():
         assert all(h == "1" for st, h in zip(statuses, headers) if st == 503)
     finally:
         assert s.stop() == 0
+
+
+def test_websocket_half_frame_times_out_and_frees_the_thread():
+    # A client that starts a frame and stalls is dropped after --request-timeout; the server
+    # keeps answering (the connection thread is not pinned) and drains cleanly.
+    import base64
+    import os
+    s = Server(TINY, "--model-name", "tiny", "--request-timeout", "1", "--max-connections", "2")
+    try:
+        key = base64.b64encode(os.urandom(16)).decode()
+        c = socket.create_connection(("127.0.0.1", s.port))
+        c.sendall((f"GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                   f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                   f"Sec-WebSocket-Version: 13\r\n\r\n").encode())
+        c.settimeout(30)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += c.recv(4096)
+        assert b" 101 " in head
+        # FIN + text opcode, masked (a zero mask keeps the 3 bytes valid UTF-8), 100-byte
+        # payload announced; send the mask and 3 bytes only.
+        c.sendall(bytes([0x81, 0x80 | 100]) + bytes(4) + b"abc")
+        start = time.time()
+        rest = b""
+        while True:
+            data = c.recv(4096)
+            if not data:
+                break
+            rest += data
+        assert time.time() - start < 20
+        c.close()
+        # The freed slot serves new requests.
+        for _ in range(3):
+            assert requests.get(s.url + "/health", timeout=10).status_code == 200
+    finally:
+        assert s.stop() == 0
