@@ -1,15 +1,27 @@
 // The decode GEMV for f16/bf16 weights and 1-8 rows of f32 x: one warp per output column, lanes
-// take consecutive 16-byte pieces of the row, two pieces' loads issued before either is used. No
-// shared memory and no block barrier: x (f32, tens of KB) is read through the read-only cache,
-// where every warp of the SM finds it. Products and sums are f32, so the weight needs no
-// widening copy. (A one-row Q4_0/Q8_0 kernel in this style, one unit per lane with 16-bit loads,
-// ran at half the speed of quant.cu's qgemv_kernel on an H200 and was dropped.)
+// take consecutive 16-byte pieces of the row, four pieces' loads (non-coherent, no L1
+// allocation) issued before any is used. No shared memory and no block barrier: x (f32, tens of
+// KB) is read through the read-only cache, where every warp of the SM finds it. Products and
+// sums are f32, so the weight needs no widening copy. (Q4_0/Q8_0 have their own int8 kernel in
+// qgemv.cu.)
+#include <cstdlib>
+
 #include "backends/cuda/device_common.cuh"
 
 namespace wick::cuda {
 namespace {
 
 constexpr int kWarpsPerBlock = 8;
+
+// A weight piece read once: through the non-coherent path without allocating in L1, which
+// keeps L1 for x.
+__device__ __forceinline__ uint4 load_stream(const uint4* p) {
+  uint4 v;
+  asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+               : "l"(p));
+  return v;
+}
 
 // acc (m, n) = x (m, k) f32 @ w (n, k)^T for f16/bf16 w; k % 8 == 0, 16-byte aligned rows.
 template <class W, int U>
@@ -25,7 +37,7 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
   for (int64_t p0 = lane; p0 < pieces; p0 += 32 * U) {
     uint4 raw[U];
 #pragma unroll
-    for (int i = 0; i < U; ++i) raw[i] = p0 + 32 * i < pieces ? __ldg(row + p0 + 32 * i) : uint4{};
+    for (int i = 0; i < U; ++i) raw[i] = p0 + 32 * i < pieces ? load_stream(row + p0 + 32 * i) : uint4{};
 #pragma unroll
     for (int i = 0; i < U; ++i) {
       const int64_t p = p0 + 32 * i;
@@ -63,12 +75,21 @@ bool launch_gemv_float(cudaStream_t s, Elem t, const void* w, int64_t n, int64_t
   if (n == 0) return true;
   const auto blocks = static_cast<unsigned>((n + kWarpsPerBlock - 1) / kWarpsPerBlock);
   const int rows = static_cast<int>(m);
+  // Pieces in flight per lane: 4 (WICK_CUDA_GEMV_UNROLL=2 for the former 2, a tuning knob).
+  static const int unroll = [] {
+    const char* v = std::getenv("WICK_CUDA_GEMV_UNROLL");
+    return v != nullptr && std::atoi(v) == 2 ? 2 : 4;
+  }();
+  auto run = [&]<class W>(const W* wp) {
+    if (unroll == 2)
+      gemv_float_kernel<W, 2><<<blocks, kWarpsPerBlock * 32, 0, s>>>(wp, n, k, x, rows, acc);
+    else
+      gemv_float_kernel<W, 4><<<blocks, kWarpsPerBlock * 32, 0, s>>>(wp, n, k, x, rows, acc);
+  };
   if (t == Elem::kF16)
-    gemv_float_kernel<__half, 2>
-        <<<blocks, kWarpsPerBlock * 32, 0, s>>>(static_cast<const __half*>(w), n, k, x, rows, acc);
+    run(static_cast<const __half*>(w));
   else
-    gemv_float_kernel<__nv_bfloat16, 2><<<blocks, kWarpsPerBlock * 32, 0, s>>>(
-        static_cast<const __nv_bfloat16*>(w), n, k, x, rows, acc);
+    run(static_cast<const __nv_bfloat16*>(w));
   check_launch("gemv_float");
   return true;
 }

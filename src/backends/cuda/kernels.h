@@ -168,6 +168,16 @@ void launch_dequantize_rows(cudaStream_t s, QType q, const void* blocks, int64_t
 inline constexpr int kGemvMaxRows = 8;
 void launch_qgemv(cudaStream_t s, QType q, const void* w, int64_t n, int64_t k, const float* x,
                   int64_t m, float* acc);
+// Q4_0 / Q8_0 on int8 activations (qgemv.cu): the same product with x quantized per call to
+// int8 blocks in `scratch` (qgemv_q8_scratch_bytes, 16-byte aligned). Returns false when it
+// cannot (other types, k % 256, unaligned pointers); launch_qgemv then does it.
+int64_t qgemv_q8_scratch_bytes(int64_t m, int64_t k);
+bool launch_qgemv_q8(cudaStream_t s, QType q, const void* w, int64_t n, int64_t k, const float* x,
+                     int64_t m, void* scratch, float* acc);
+// launch_dequantize at copy speed for Q4_0 / Q8_0 with d % 256 == 0 and 16-byte aligned
+// pointers (qgemv.cu); false otherwise. Same bits as launch_dequantize.
+bool launch_dequantize_chunks(cudaStream_t s, QType q, const void* blocks, int64_t rows, int64_t d,
+                              Elem t, void* out);
 // acc (m, n) f32 = x (m, k) f32 @ w (n, k)^T for f16/bf16 w of type t, m <= kGemvMaxRows
 // (gemv_decode.cu). Returns false when it cannot (other types, k % 8, unaligned pointers).
 bool launch_gemv_float(cudaStream_t s, Elem t, const void* w, int64_t n, int64_t k, const float* x,

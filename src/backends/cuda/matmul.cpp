@@ -200,6 +200,18 @@ void linear_kernel(const OpCall& call) {
         return;
       }
     }
+    if (narrow_w && w.dtype() == DType::kF16) {
+      // Prefill with f16 weights: x rounded to f16 (11 significant bits, as llama.cpp does) and
+      // one cuBLAS GEMM with f32 accumulation, written straight into an f32 output.
+      const Tensor xh = rows_2d(to_dtype(x, DType::kF16));
+      const bool direct = !bias.defined() && out.dtype() == DType::kF32;
+      Tensor acc = direct ? out : Tensor::empty(Shape{rows, n}, DType::kF32, out.device());
+      Tensor keep_x, keep_w;
+      gemm(out, operand_of(xh, keep_x), operand_of(w.t(), keep_w), DType::kF16, acc.raw_data(),
+           DType::kF32, 1, rows, n, k);
+      if (!direct) epilogue(acc, bias, out);
+      return;
+    }
     if (narrow_w) {
       const Tensor xf = rows_2d(x);
       const Tensor hi = to_dtype(xf, w.dtype());
@@ -221,20 +233,25 @@ void linear_kernel(const OpCall& call) {
     if (reinterpret_cast<uintptr_t>(x32.raw_data()) % 16 != 0) x32 = copy(x32);
     const bool direct = !bias.defined() && out.dtype() == DType::kF32;
     Tensor acc = direct ? out : Tensor::empty(Shape{rows, n}, DType::kF32, out.device());
-    launch_qgemv(s, qtype_of(w.dtype()), w.raw_data(), n, k,
-                 static_cast<const float*>(x32.raw_data()), rows,
-                 static_cast<float*>(acc.raw_data()));
+    const QType qt = qtype_of(w.dtype());
+    const Tensor scratch =
+        Tensor::empty(Shape{qgemv_q8_scratch_bytes(rows, k)}, DType::kU8, out.device());
+    if (!launch_qgemv_q8(s, qt, w.raw_data(), n, k, static_cast<const float*>(x32.raw_data()),
+                         rows, scratch.raw_data(), static_cast<float*>(acc.raw_data())))
+      launch_qgemv(s, qt, w.raw_data(), n, k, static_cast<const float*>(x32.raw_data()), rows,
+                   static_cast<float*>(acc.raw_data()));
     if (!direct) epilogue(acc, bias, out);
     return;
   }
   Tensor wb = Tensor::empty(Shape{n, k}, DType::kBF16, out.device());
   launch_dequantize(s, qtype_of(w.dtype()), w.raw_data(), n, k, Elem::kBF16, wb.raw_data());
-  Tensor acc = Tensor::empty(Shape{rows, n}, DType::kF32, out.device());
+  const bool direct = !bias.defined() && out.dtype() == DType::kF32;
+  Tensor acc = direct ? out : Tensor::empty(Shape{rows, n}, DType::kF32, out.device());
   Tensor keep_x, keep_w;
   const Tensor xb = rows_2d(to_dtype(x, DType::kBF16));
   gemm(out, operand_of(xb, keep_x), operand_of(wb.t(), keep_w), DType::kBF16, acc.raw_data(),
        DType::kF32, 1, rows, n, k);
-  epilogue(acc, bias, out);
+  if (!direct) epilogue(acc, bias, out);
 }
 
 template <void (*Fn)(const OpCall&)>

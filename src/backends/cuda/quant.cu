@@ -492,6 +492,7 @@ void launch_dequantize(cudaStream_t s, QType q, const void* blocks, int64_t rows
                        void* out) {
   const int64_t units = rows * (d / 32);
   if (units == 0) return;
+  if (launch_dequantize_chunks(s, q, blocks, rows, d, t, out)) return;
   dispatch_qtype(q, [&]<QType Q>() {
     dispatch_float_elem(t, [&]<class T>() {
       dequantize_kernel<Q, T><<<grid_for(units, 128), 128, 0, s>>>(
