@@ -94,6 +94,8 @@ __device__ __forceinline__ void read_block(const uint4* chunk, int lane, float& 
 // (d, s) per block, (m, kpad / 32). Blocks past k are zero.
 __global__ void quantize_x_kernel(const float* __restrict__ x, int64_t m, int64_t k, int64_t kpad,
                                   int8_t* __restrict__ xq, float2* __restrict__ ds) {
+  // The GEMV launched after this kernel may start now: it stages weights until it waits on us.
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
   const int64_t per_row = kpad / 32, total = m * per_row;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total;
        i += int64_t{gridDim.x} * blockDim.x) {
@@ -169,6 +171,10 @@ __global__ void __launch_bounds__(128)
   };
   int slot = 0;
   if (warp < chunks) issue(warp, 0);
+  // Launched as a programmatic dependent of quantize_x_kernel: the weight copy above overlaps
+  // it; x is read only after this wait (which returns once that kernel is complete and its
+  // writes are visible; everything before it in the stream had finished before it started).
+  asm volatile("griddepcontrol.wait;" ::: "memory");
   for (int chunk = warp; chunk < chunks; chunk += warps) {
     if (chunk + warps < chunks) {
       issue(chunk + warps, slot ^ 1);
@@ -341,12 +347,24 @@ void launch_gemv(cudaStream_t s, const uint8_t* w, int64_t n, int64_t k, const i
   const int warps = static_cast<int>(chunks < 4 ? chunks : 4);
   const auto blocks = static_cast<unsigned>((n + C - 1) / C);
   const size_t smem = sizeof(uint4) * static_cast<size_t>(warps) * 2 * C * chunk_slots<Q>();
-  if (m == 1)
-    qgemv_dp4a_kernel<Q, C, 1>
-        <<<blocks, warps * 32, smem, s>>>(w, n, k, pad_k(k), xq, xds, m, acc);
-  else
-    qgemv_dp4a_kernel<Q, C, kGemvMaxRows>
-        <<<blocks, warps * 32, smem, s>>>(w, n, k, pad_k(k), xq, xds, m, acc);
+  // Programmatic dependent launch (Hopper): blocks may start while quantize_x_kernel runs.
+  cudaLaunchConfig_t config = {};
+  config.gridDim = dim3(blocks);
+  config.blockDim = dim3(static_cast<unsigned>(warps * 32));
+  config.dynamicSmemBytes = smem;
+  config.stream = s;
+  cudaLaunchAttribute attr[1];
+  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr[0].val.programmaticStreamSerializationAllowed = 1;
+  config.attrs = attr;
+  config.numAttrs = 1;
+  const int64_t kp = pad_k(k);
+  const cudaError_t err =
+      m == 1 ? cudaLaunchKernelEx(&config, qgemv_dp4a_kernel<Q, C, 1>, w, n, k, kp, xq, xds, m, acc)
+             : cudaLaunchKernelEx(&config, qgemv_dp4a_kernel<Q, C, kGemvMaxRows>, w, n, k, kp, xq,
+                                  xds, m, acc);
+  if (err != cudaSuccess)
+    throw std::runtime_error(std::string("cuda kernel qgemv_dp4a: ") + cudaGetErrorString(err));
 }
 
 }  // namespace
