@@ -18,6 +18,7 @@
 // quantize_act_q8), and a block's dot product is exact in int32: Q8_0 dw * dx * sum(qw qx),
 // Q4_0 dw * (dx * sum(nib qx) - 8 s). Dequantize keeps the reference bits (one rounded product
 // per value, as quant.cu's decoders).
+#include <atomic>
 #include <cstdlib>
 
 #include "backends/cuda/device_common.cuh"
@@ -137,10 +138,12 @@ __global__ void quantize_x_kernel(const float* __restrict__ x, int64_t m, int64_
 }
 
 // ---- the GEMV ----
-// acc (m, n) = x (m, k) @ w (n, k)^T, m <= kMaxM. A block of `warps` warps owns C consecutive
-// weight rows; warp w takes chunks w, w + warps, ... of all C rows (double-buffered cp.async),
-// lane l the chunk's block l, and reuses each weight word for every x row. Partial sums meet in
-// shared memory at the end.
+// acc (m, n) = x (m, k) @ w (n, k)^T, m <= kMaxM. A "group" is C consecutive weight rows. A
+// block of `warps` warps walks groups blockIdx.x, + gridDim.x, ... (a persistent grid sized to
+// the GPU's resident blocks); warp w takes chunks w, w + warps, ... of the group's C rows, lane l
+// the chunk's block l, and reuses each weight word for every x row. The cp.async copies are
+// double-buffered across the warp's whole sequence of (group, chunk) items, so the next group's
+// first chunk is in flight while this group's partial sums meet in shared memory.
 template <QType Q, int C, int kMaxM>
 __global__ void __launch_bounds__(128)
     qgemv_dp4a_kernel(const uint8_t* __restrict__ w, int64_t n, int64_t k, int64_t kpad,
@@ -152,97 +155,114 @@ __global__ void __launch_bounds__(128)
   const int warps = static_cast<int>(blockDim.x / 32);
   const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
   uint4* buf = smem + warp * 2 * C * kSlots;  // [2][C][kSlots]
-  const int64_t col0 = static_cast<int64_t>(blockIdx.x) * C;
+  float* red = reinterpret_cast<float*>(smem + warps * 2 * C * kSlots);  // [2][warps][kMaxM][C]
+  const int64_t groups = (n + C - 1) / C;
   const int64_t units = k / 32, rb = units * B::kBytes;
   const int chunks = static_cast<int>((units + kChunk - 1) / kChunk);
-  float sum[kMaxM][C];
-#pragma unroll
-  for (int r = 0; r < kMaxM; ++r)
-#pragma unroll
-    for (int c = 0; c < C; ++c) sum[r][c] = 0.0f;
 
-  auto issue = [&](int chunk, int slot) {
-    const int64_t u0 = static_cast<int64_t>(chunk) * kChunk;
+  auto issue = [&](int64_t group, int chunk, int slot) {
+    const int64_t u0 = static_cast<int64_t>(chunk) * kChunk, col0 = group * C;
     const int cu = static_cast<int>(units - u0 < kChunk ? units - u0 : kChunk);
 #pragma unroll
     for (int c = 0; c < C; ++c)
-      if (col0 + c < n) stage_chunk<Q>(buf + (slot * C + c) * kSlots, w + (col0 + c) * rb, u0, cu, lane);
+      if (col0 + c < n)
+        stage_chunk<Q>(buf + (slot * C + c) * kSlots, w + (col0 + c) * rb, u0, cu, lane);
     cp_async_commit();
   };
-  int slot = 0;
-  if (warp < chunks) issue(warp, 0);
+  int slot = 0, parity = 0;
+  int64_t group = blockIdx.x;
+  if (group < groups) issue(group, warp, 0);  // warps <= chunks: every warp has a first chunk
   // Launched as a programmatic dependent of quantize_x_kernel: the weight copy above overlaps
   // it; x is read only after this wait (which returns once that kernel is complete and its
   // writes are visible; everything before it in the stream had finished before it started).
   asm volatile("griddepcontrol.wait;" ::: "memory");
-  for (int chunk = warp; chunk < chunks; chunk += warps) {
-    if (chunk + warps < chunks) {
-      issue(chunk + warps, slot ^ 1);
-      cp_async_wait<1>();
-    } else {
-      cp_async_wait<0>();
-    }
-    __syncwarp();
-    const int64_t u0 = static_cast<int64_t>(chunk) * kChunk;
-    if (u0 + lane < units) {
-      float dw[C];
-      uint32_t qs[C][B::kQsWords];
+  for (; group < groups; group += gridDim.x) {
+    const int64_t col0 = group * C;
+    float sum[kMaxM][C];
 #pragma unroll
-      for (int c = 0; c < C; ++c) read_block<Q>(buf + (slot * C + c) * kSlots, lane, dw[c], qs[c]);
+    for (int r = 0; r < kMaxM; ++r)
 #pragma unroll
-      for (int r = 0; r < kMaxM; ++r) {
-        if (r >= m) break;
-        const int8_t* xr = xq + r * kpad + static_cast<int64_t>(chunk) * kChunkValues + lane * 16;
-        const uint4 lo = __ldg(reinterpret_cast<const uint4*>(xr));
-        const uint4 hi = __ldg(reinterpret_cast<const uint4*>(xr + 512));
-        const float2 xd = __ldg(xds + r * (kpad / 32) + u0 + lane);
-        const int xw[8] = {static_cast<int>(lo.x), static_cast<int>(lo.y), static_cast<int>(lo.z),
-                           static_cast<int>(lo.w), static_cast<int>(hi.x), static_cast<int>(hi.y),
-                           static_cast<int>(hi.z), static_cast<int>(hi.w)};
+      for (int c = 0; c < C; ++c) sum[r][c] = 0.0f;
+    for (int chunk = warp; chunk < chunks; chunk += warps) {
+      int64_t next_group = group;
+      int next_chunk = chunk + warps;
+      if (next_chunk >= chunks) {
+        next_group = group + gridDim.x;
+        next_chunk = warp;
+      }
+      if (next_group < groups) {
+        issue(next_group, next_chunk, slot ^ 1);
+        cp_async_wait<1>();
+      } else {
+        cp_async_wait<0>();
+      }
+      __syncwarp();
+      const int64_t u0 = static_cast<int64_t>(chunk) * kChunk;
+      if (u0 + lane < units) {
+        float dw[C];
+        uint32_t qs[C][B::kQsWords];
 #pragma unroll
-        for (int c = 0; c < C; ++c) {
-          int s = 0;
-          if constexpr (Q == QType::kQ4_0) {
+        for (int c = 0; c < C; ++c)
+          read_block<Q>(buf + (slot * C + c) * kSlots, lane, dw[c], qs[c]);
 #pragma unroll
-            for (int t = 0; t < 4; ++t) {
-              s = __dp4a(static_cast<int>(qs[c][t] & 0x0f0f0f0fu), xw[t], s);
-              s = __dp4a(static_cast<int>((qs[c][t] >> 4) & 0x0f0f0f0fu), xw[4 + t], s);
+        for (int r = 0; r < kMaxM; ++r) {
+          if (r >= m) break;
+          const int8_t* xr =
+              xq + r * kpad + static_cast<int64_t>(chunk) * kChunkValues + lane * 16;
+          const uint4 lo = __ldg(reinterpret_cast<const uint4*>(xr));
+          const uint4 hi = __ldg(reinterpret_cast<const uint4*>(xr + 512));
+          const float2 xd = __ldg(xds + r * (kpad / 32) + u0 + lane);
+          const int xw[8] = {static_cast<int>(lo.x), static_cast<int>(lo.y),
+                             static_cast<int>(lo.z), static_cast<int>(lo.w),
+                             static_cast<int>(hi.x), static_cast<int>(hi.y),
+                             static_cast<int>(hi.z), static_cast<int>(hi.w)};
+#pragma unroll
+          for (int c = 0; c < C; ++c) {
+            int s = 0;
+            if constexpr (Q == QType::kQ4_0) {
+#pragma unroll
+              for (int t = 0; t < 4; ++t) {
+                s = __dp4a(static_cast<int>(qs[c][t] & 0x0f0f0f0fu), xw[t], s);
+                s = __dp4a(static_cast<int>((qs[c][t] >> 4) & 0x0f0f0f0fu), xw[4 + t], s);
+              }
+              sum[r][c] += dw[c] * (xd.x * static_cast<float>(s) - 8.0f * xd.y);
+            } else {
+#pragma unroll
+              for (int t = 0; t < 8; ++t) s = __dp4a(static_cast<int>(qs[c][t]), xw[t], s);
+              sum[r][c] += dw[c] * xd.x * static_cast<float>(s);
             }
-            sum[r][c] += dw[c] * (xd.x * static_cast<float>(s) - 8.0f * xd.y);
-          } else {
-#pragma unroll
-            for (int t = 0; t < 8; ++t) s = __dp4a(static_cast<int>(qs[c][t]), xw[t], s);
-            sum[r][c] += dw[c] * xd.x * static_cast<float>(s);
           }
         }
       }
+      __syncwarp();  // every lane is done with `slot` before the next issue overwrites it
+      slot ^= 1;
     }
-    __syncwarp();  // every lane is done with `slot` before the next issue overwrites it
-    slot ^= 1;
-  }
-  // Reduce: lanes by shuffles, then warps through shared memory (after every warp's last read).
-  __syncthreads();
-  float* red = reinterpret_cast<float*>(smem);  // [warps][kMaxM][C]
+    // Reduce: lanes by shuffles, then warps through red[parity]. One barrier per group: a warp
+    // that runs ahead writes the other half, and cannot come back to this one before every
+    // thread has passed the next group's barrier (so finished reading this one).
+    float* r_half = red + parity * warps * kMaxM * C;
 #pragma unroll
-  for (int r = 0; r < kMaxM; ++r) {
-    if (r >= m) break;
+    for (int r = 0; r < kMaxM; ++r) {
+      if (r >= m) break;
 #pragma unroll
-    for (int c = 0; c < C; ++c) {
-      float v = sum[r][c];
+      for (int c = 0; c < C; ++c) {
+        float v = sum[r][c];
 #pragma unroll
-      for (int off = 16; off > 0; off /= 2) v += __shfl_xor_sync(0xffffffffu, v, off);
-      if (lane == 0) red[(warp * kMaxM + r) * C + c] = v;
+        for (int off = 16; off > 0; off /= 2) v += __shfl_xor_sync(0xffffffffu, v, off);
+        if (lane == 0) r_half[(warp * kMaxM + r) * C + c] = v;
+      }
     }
-  }
-  __syncthreads();
-  const int t = static_cast<int>(threadIdx.x);
-  if (t < m * C) {
-    const int r = t / C, c = t % C;
-    if (col0 + c < n) {
-      float v = 0.0f;
-      for (int i = 0; i < warps; ++i) v += red[(i * kMaxM + r) * C + c];
-      acc[r * n + col0 + c] = v;
+    __syncthreads();
+    const int t = static_cast<int>(threadIdx.x);
+    if (t < m * C) {
+      const int r = t / C, c = t % C;
+      if (col0 + c < n) {
+        float v = 0.0f;
+        for (int i = 0; i < warps; ++i) v += r_half[(i * kMaxM + r) * C + c];
+        acc[r * n + col0 + c] = v;
+      }
     }
+    parity ^= 1;
   }
 }
 
@@ -340,13 +360,40 @@ int env_int(const char* name, int fallback) {
   return v != nullptr && v[0] != '\0' ? std::atoi(v) : fallback;
 }
 
-template <QType Q, int C>
-void launch_gemv(cudaStream_t s, const uint8_t* w, int64_t n, int64_t k, const int8_t* xq,
-                 const float2* xds, int m, float* acc) {
+int sm_count() {
+  static const int count = [] {
+    int dev = 0, sms = 0;
+    cudaGetDevice(&dev);
+    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+    return sms > 0 ? sms : 1;
+  }();
+  return count;
+}
+
+template <QType Q, int C, int kMaxM>
+void launch_gemv_rows(cudaStream_t s, const uint8_t* w, int64_t n, int64_t k, const int8_t* xq,
+                      const float2* xds, int m, float* acc) {
   const int64_t chunks = pad_k(k) / kChunkValues;
   const int warps = static_cast<int>(chunks < 4 ? chunks : 4);
-  const auto blocks = static_cast<unsigned>((n + C - 1) / C);
-  const size_t smem = sizeof(uint4) * static_cast<size_t>(warps) * 2 * C * chunk_slots<Q>();
+  const int64_t groups = (n + C - 1) / C;
+  const size_t smem = sizeof(uint4) * static_cast<size_t>(warps) * 2 * C * chunk_slots<Q>() +
+                      sizeof(float) * 2 * static_cast<size_t>(warps) * kMaxM * C;
+  auto kernel = qgemv_dp4a_kernel<Q, C, kMaxM>;
+  // Persistent grid: as many blocks as fit on the GPU at once (resident blocks per SM for this
+  // warp count, cached), or one per group when there are fewer. WICK_CUDA_GEMV_PERSIST=0: one
+  // block per group (tuning only).
+  static std::atomic<int> resident[5] = {};
+  int per_sm = resident[warps].load(std::memory_order_relaxed);
+  if (per_sm == 0) {
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, warps * 32, smem) !=
+            cudaSuccess ||
+        per_sm < 1)
+      per_sm = 1;
+    resident[warps].store(per_sm, std::memory_order_relaxed);
+  }
+  static const bool persist = env_int("WICK_CUDA_GEMV_PERSIST", 1) != 0;
+  const int64_t cap = persist ? int64_t{per_sm} * sm_count() : groups;
+  const auto blocks = static_cast<unsigned>(groups < cap ? groups : cap);
   // Programmatic dependent launch (Hopper): blocks may start while quantize_x_kernel runs.
   cudaLaunchConfig_t config = {};
   config.gridDim = dim3(blocks);
@@ -358,13 +405,18 @@ void launch_gemv(cudaStream_t s, const uint8_t* w, int64_t n, int64_t k, const i
   attr[0].val.programmaticStreamSerializationAllowed = 1;
   config.attrs = attr;
   config.numAttrs = 1;
-  const int64_t kp = pad_k(k);
-  const cudaError_t err =
-      m == 1 ? cudaLaunchKernelEx(&config, qgemv_dp4a_kernel<Q, C, 1>, w, n, k, kp, xq, xds, m, acc)
-             : cudaLaunchKernelEx(&config, qgemv_dp4a_kernel<Q, C, kGemvMaxRows>, w, n, k, kp, xq,
-                                  xds, m, acc);
+  const cudaError_t err = cudaLaunchKernelEx(&config, kernel, w, n, k, pad_k(k), xq, xds, m, acc);
   if (err != cudaSuccess)
     throw std::runtime_error(std::string("cuda kernel qgemv_dp4a: ") + cudaGetErrorString(err));
+}
+
+template <QType Q, int C>
+void launch_gemv(cudaStream_t s, const uint8_t* w, int64_t n, int64_t k, const int8_t* xq,
+                 const float2* xds, int m, float* acc) {
+  if (m == 1)
+    launch_gemv_rows<Q, C, 1>(s, w, n, k, xq, xds, m, acc);
+  else
+    launch_gemv_rows<Q, C, kGemvMaxRows>(s, w, n, k, xq, xds, m, acc);
 }
 
 }  // namespace
@@ -385,8 +437,8 @@ bool launch_qgemv_q8(cudaStream_t s, QType q, const void* w, int64_t n, int64_t 
   auto* xds = reinterpret_cast<float2*>(xq + m * kp);
   quantize_x_kernel<<<grid_for(m * kp / 32, 128), 128, 0, s>>>(x, m, k, kp, xq, xds);
   check_launch("qgemv quantize_x");
-  // Columns per block: enough blocks to fill the GPU at every shape, more reuse of x when n is
-  // large. WICK_CUDA_GEMV_COLS (1, 2, 4) overrides for tuning.
+  // Rows per group: enough groups to fill the GPU at every shape, more reuse of x when n is
+  // large (8 measured no faster than 4). WICK_CUDA_GEMV_COLS (1, 2, 4) overrides for tuning.
   static const int forced = env_int("WICK_CUDA_GEMV_COLS", 0);
   const int cols = forced == 1 || forced == 2 || forced == 4 ? forced
                    : n >= 8192                               ? 4
