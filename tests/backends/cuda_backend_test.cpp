@@ -5,10 +5,10 @@
 // CudaBench.* (only with WICK_CUDA_BENCH=1) times decode-shaped linear() against copy bandwidth.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -210,8 +210,8 @@ TEST(CudaBench, DecodeLinearVsCopyBandwidth) {
   // WICK_CUDA_BENCH_ONLY=q4_0,q8_0 limits the weight types.
   const char* only_env = std::getenv("WICK_CUDA_BENCH_ONLY");
   const std::string only = only_env != nullptr ? std::string(",") + only_env + "," : "";
-  for (const Shape2 s : {Shape2{14336, 4096}, Shape2{4096, 14336}, Shape2{4096, 4096},
-                         Shape2{1024, 4096}}) {
+  for (const Shape2 s :
+       {Shape2{14336, 4096}, Shape2{4096, 14336}, Shape2{4096, 4096}, Shape2{1024, 4096}}) {
     parity::Rng rng(42);
     for (DType q :
          {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K, DType::kBF16, DType::kF16}) {

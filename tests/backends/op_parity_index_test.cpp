@@ -336,9 +336,7 @@ std::vector<CaseSpec> linear_cases() {
           c.scale = std::sqrt(static_cast<double>(k));
           // Fast paths may quantize x to Q8 blocks; CUDA prefill with f16 weights rounds f32 x
           // to f16 (2^-11 relative) for one cuBLAS GEMM.
-          c.fast_tol = quantized                                       ? 1e-2
-                       : l.x == DType::kF32 && l.w == DType::kF16 ? 5e-4
-                                                                      : 0.0;
+          c.fast_tol = quantized ? 1e-2 : l.x == DType::kF32 && l.w == DType::kF16 ? 5e-4 : 0.0;
           c.inputs.push_back(make_input(
               rng, {rows, k}, l.x, rows == 3 ? Layout::kNarrowed : Layout::kContiguous, -1, 1));
           c.inputs.push_back(quantized ? Input{random_quantized(rng, {n, k}, l.w, -1, 1), nullptr}

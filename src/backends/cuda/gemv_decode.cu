@@ -18,8 +18,8 @@ constexpr int kWarpsPerBlock = 8;
 __device__ __forceinline__ uint4 load_stream(const uint4* p) {
   uint4 v;
   asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
-               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-               : "l"(p));
+      : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+      : "l"(p));
   return v;
 }
 
@@ -31,8 +31,7 @@ template <class W, int U, int C, int kMaxM>
 __global__ void __launch_bounds__(kWarpsPerBlock * 32)
     gemv_float_kernel(const W* __restrict__ w, int64_t n, int64_t k, const float* __restrict__ x,
                       int m, float* __restrict__ acc) {
-  const int64_t col0 =
-      (static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / 32) * C;
+  const int64_t col0 = (static_cast<int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / 32) * C;
   const int lane = static_cast<int>(threadIdx.x % 32);
   if (col0 >= n) return;
   const int64_t pieces = k / 8;

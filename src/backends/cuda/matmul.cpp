@@ -236,8 +236,8 @@ void linear_kernel(const OpCall& call) {
     const QType qt = qtype_of(w.dtype());
     const Tensor scratch =
         Tensor::empty(Shape{qgemv_q8_scratch_bytes(rows, k)}, DType::kU8, out.device());
-    if (!launch_qgemv_q8(s, qt, w.raw_data(), n, k, static_cast<const float*>(x32.raw_data()),
-                         rows, scratch.raw_data(), static_cast<float*>(acc.raw_data())))
+    if (!launch_qgemv_q8(s, qt, w.raw_data(), n, k, static_cast<const float*>(x32.raw_data()), rows,
+                         scratch.raw_data(), static_cast<float*>(acc.raw_data())))
       launch_qgemv(s, qt, w.raw_data(), n, k, static_cast<const float*>(x32.raw_data()), rows,
                    static_cast<float*>(acc.raw_data()));
     if (!direct) epilogue(acc, bias, out);

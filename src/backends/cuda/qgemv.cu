@@ -26,7 +26,7 @@
 namespace wick::cuda {
 namespace {
 
-constexpr int kChunk = 32;            // blocks per chunk (one per lane)
+constexpr int kChunk = 32;             // blocks per chunk (one per lane)
 constexpr int kChunkValues = 32 * 32;  // values per chunk
 
 template <QType Q>
@@ -154,7 +154,7 @@ __global__ void __launch_bounds__(128)
   extern __shared__ uint4 smem[];
   const int warps = static_cast<int>(blockDim.x / 32);
   const int warp = static_cast<int>(threadIdx.x / 32), lane = static_cast<int>(threadIdx.x % 32);
-  uint4* buf = smem + warp * 2 * C * kSlots;  // [2][C][kSlots]
+  uint4* buf = smem + warp * 2 * C * kSlots;                             // [2][C][kSlots]
   float* red = reinterpret_cast<float*>(smem + warps * 2 * C * kSlots);  // [2][warps][kMaxM][C]
   const int64_t groups = (n + C - 1) / C;
   const int64_t units = k / 32, rb = units * B::kBytes;
@@ -207,14 +207,12 @@ __global__ void __launch_bounds__(128)
 #pragma unroll
         for (int r = 0; r < kMaxM; ++r) {
           if (r >= m) break;
-          const int8_t* xr =
-              xq + r * kpad + static_cast<int64_t>(chunk) * kChunkValues + lane * 16;
+          const int8_t* xr = xq + r * kpad + static_cast<int64_t>(chunk) * kChunkValues + lane * 16;
           const uint4 lo = __ldg(reinterpret_cast<const uint4*>(xr));
           const uint4 hi = __ldg(reinterpret_cast<const uint4*>(xr + 512));
           const float2 xd = __ldg(xds + r * (kpad / 32) + u0 + lane);
-          const int xw[8] = {static_cast<int>(lo.x), static_cast<int>(lo.y),
-                             static_cast<int>(lo.z), static_cast<int>(lo.w),
-                             static_cast<int>(hi.x), static_cast<int>(hi.y),
+          const int xw[8] = {static_cast<int>(lo.x), static_cast<int>(lo.y), static_cast<int>(lo.z),
+                             static_cast<int>(lo.w), static_cast<int>(hi.x), static_cast<int>(hi.y),
                              static_cast<int>(hi.z), static_cast<int>(hi.w)};
 #pragma unroll
           for (int c = 0; c < C; ++c) {
