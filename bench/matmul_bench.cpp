@@ -92,6 +92,28 @@ BENCHMARK(BM_QDotGemvInCache)
                    {0, 1, 2}})
     ->ArgNames({"dtype", "build"});
 
+// Decode linear (x 1 x 2048, w 256 x 2048, 1 thread) with an L2-resident weight, GGUF layout
+// (packed 0) or the packed tiles of prepare_linear_weight (packed 1, backends/cpu/qpack.h): the
+// whole op (activation quantization included) in weight GB/s. Args: {dtype, packed}.
+void BM_LinearGemvInCache(benchmark::State& state) {
+  const auto dt = static_cast<DType>(state.range(0));
+  ThreadPool::set_global_threads(1);
+  const Tensor plain = random_tensor({256, 2048}, 2, dt);
+  const Tensor w = state.range(1) == 1 ? prepare_linear_weight(plain) : plain;
+  const Tensor x = random_tensor({1, 2048}, 1);
+  for (auto _ : state) benchmark::DoNotOptimize(linear(x, w).raw_data());
+  state.counters["wGB/s"] = benchmark::Counter(static_cast<double>(plain.nbytes()) * 1e-9,
+                                               benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(fmt::format("{} {}", dtype_name(dt),
+                             w.storage() != plain.storage() ? "packed" : "gguf"));
+}
+BENCHMARK(BM_LinearGemvInCache)
+    ->ArgsProduct({{static_cast<int64_t>(DType::kQ4_0), static_cast<int64_t>(DType::kQ4_1),
+                    static_cast<int64_t>(DType::kQ8_0), static_cast<int64_t>(DType::kQ4_K),
+                    static_cast<int64_t>(DType::kQ6_K)},
+                   {0, 1}})
+    ->ArgNames({"dtype", "packed"});
+
 // The machine's SIMD peak on one thread, the yardstick for prefill: 12 independent chains of
 // 512-bit vpdpbusd (64 int8 multiply-adds each) or vfmadd231ps (16 f32 FMAs each). Counter MAC/s.
 __attribute__((target("avx512f,avx512vnni"))) int64_t simd_peak_loop(int64_t iters, bool vnni) {

@@ -30,6 +30,18 @@ void run_kernel(Op op, DeviceType device, DType dtype, const OpCall& call);
 // Runs only the reference kernel (the op-parity harness compares against this).
 void run_reference_kernel(Op op, DeviceType device, DType dtype, const OpCall& call);
 
+// Backends with a packed layout for linear weights (ops.h prepare_linear_weight) register how to
+// make it and how to undo it (the reference kernels and declined fast paths read the plain one).
+struct WeightPacker {
+  Tensor (*pack)(const Tensor& w);    // w itself when it has no packed form here
+  Tensor (*unpack)(const Tensor& w);  // a plain-layout copy of a packed w (any row view of it)
+};
+void register_weight_packer(DeviceType device, WeightPacker packer);
+const WeightPacker* find_weight_packer(DeviceType device);  // null when none registered
+inline bool is_packed(const Tensor& t) {
+  return t.defined() && t.storage()->packed_layout() != 0;
+}
+
 // Helper for static registration in backend translation units.
 struct KernelRegistrar {
   KernelRegistrar(Op op, DeviceType device, DType dtype, KernelFn fn) {

@@ -79,6 +79,16 @@ Tensor rope(const Tensor& x, const Tensor& positions, const Tensor& inv_freq, bo
 Tensor matmul(const Tensor& a, const Tensor& b);
 // x (..., K) @ w^T + bias: w (N, K) of any dtype incl. GGUF block types; x float; out x's dtype.
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias = Tensor());
+// The weight (N, K) as linear() reads it fastest on its device: `w` itself, or, where the device's
+// backend has a packed layout for the dtype on this machine (the CPU: 4-bit and Q8_0 blocks of 16
+// rows interleaved, see backends/cpu/qpack.h), an equivalent tensor (same dtype, shape and values)
+// whose storage holds the packed bytes (Storage::packed_layout() != 0). Only linear() and views
+// (narrow rows, e.g. Linear::rows) accept packed weights; other ops reject them. The packed copy
+// replaces the original: drop `w` afterwards; pages of a file mapping are released at once.
+// WICK_NO_REPACK=1 turns packing off (for comparisons).
+Tensor prepare_linear_weight(const Tensor& w);
+// A packed weight back in its plain (GGUF) layout, as a fresh tensor; other tensors unchanged.
+Tensor unpack_linear_weight(const Tensor& w);
 
 // ---- indexing ----
 Tensor index_select(const Tensor& x, int dim, const Tensor& indices);  // indices (n)

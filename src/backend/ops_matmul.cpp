@@ -2,6 +2,9 @@
 // matmul: a (..., M, K) @ b (..., K, N), same float dtype, kernel key = a's dtype.
 // linear: x (..., K) float @ w (N, K)^T + bias (N); kernel key = w's dtype (any, incl. GGUF
 // blocks).
+#include <cstdlib>
+#include <cstring>
+
 #include "backend/kernel_table.h"
 #include "backend/ops.h"
 
@@ -83,6 +86,25 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
   const OpAttrs attrs;
   run_kernel(Op::kLinear, x.device().type, w.dtype(), OpCall{Op::kLinear, inputs, outputs, attrs});
   return out;
+}
+
+Tensor prepare_linear_weight(const Tensor& w) {
+  if (!w.defined() || is_packed(w)) return w;
+  static const bool disabled = [] {
+    const char* env = std::getenv("WICK_NO_REPACK");
+    return env != nullptr && env[0] != '\0' && std::strcmp(env, "0") != 0;
+  }();
+  if (disabled || force_reference_kernels()) return w;
+  const WeightPacker* packer = find_weight_packer(w.device().type);
+  return packer != nullptr ? packer->pack(w) : w;
+}
+
+Tensor unpack_linear_weight(const Tensor& w) {
+  if (!is_packed(w)) return w;
+  const WeightPacker* packer = find_weight_packer(w.device().type);
+  WICK_CHECK(packer != nullptr, ErrorKind::kUnsupported, "packed weight {} without a packer",
+             w.str());
+  return packer->unpack(w);
 }
 
 }  // namespace wick

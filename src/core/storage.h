@@ -38,11 +38,22 @@ class Storage {
   void* data() const { return data_; }
   size_t bytes() const { return bytes_; }
 
+  // Nonzero: the bytes are rearranged for one backend's linear kernels (a prepared weight, see
+  // backend/ops.h prepare_linear_weight), the value naming that backend's layout. Only linear()
+  // reads such a tensor; every other op rejects it.
+  int packed_layout() const { return packed_layout_; }
+  void set_packed_layout(int layout) { packed_layout_ = layout; }
+  // A read-only view of a file mapping: its pages can be dropped and are read again from the file.
+  bool file_mapped() const { return file_mapped_; }
+  void set_file_mapped(bool mapped) { file_mapped_ = mapped; }
+
  private:
   Device device_;
   void* data_;
   size_t bytes_;
   std::shared_ptr<void> keepalive_;
+  int packed_layout_ = 0;
+  bool file_mapped_ = false;
 };
 
 using StorageAllocator = std::shared_ptr<Storage> (*)(Device device, size_t bytes);

@@ -458,7 +458,9 @@ class GgufParser {
 std::shared_ptr<GgufFile> GgufFile::open(const std::string& path) {
   std::shared_ptr<MappedFile> mapped = MappedFile::open(path);
   const std::span<const uint8_t> bytes = mapped->bytes();
-  return open_bytes(bytes, path, std::move(mapped));
+  std::shared_ptr<GgufFile> file = open_bytes(bytes, path, std::move(mapped));
+  file->file_mapped_ = true;
+  return file;
 }
 
 std::shared_ptr<GgufFile> GgufFile::open_bytes(std::span<const uint8_t> bytes, std::string name,

@@ -117,6 +117,8 @@ class GgufFile {
   uint64_t data_offset() const { return data_offset_; }  // start of the aligned data section
   // Shared owner of the bytes: hold it to keep tensor_bytes() spans valid.
   const std::shared_ptr<const void>& keepalive() const { return keepalive_; }
+  // True when open() mapped the file (not open_bytes): the bytes are read-only file pages.
+  bool file_mapped() const { return file_mapped_; }
 
   // ---- metadata ----
   const std::vector<GgufKeyValue>& metadata() const { return kvs_; }
@@ -161,6 +163,7 @@ class GgufFile {
   std::string path_;
   std::span<const uint8_t> bytes_;
   std::shared_ptr<const void> keepalive_;
+  bool file_mapped_ = false;
   uint32_t version_ = 0;
   uint32_t alignment_ = 32;
   uint64_t data_offset_ = 0;

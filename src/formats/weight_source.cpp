@@ -145,6 +145,7 @@ Tensor WeightSource::tensor(std::string_view name) const {
     auto storage = std::make_shared<Storage>(
         Device::cpu(), const_cast<uint8_t*>(stored.data.data()), stored.data.size(),
         std::const_pointer_cast<void>(stored.keepalive));
+    storage->set_file_mapped(stored.file_mapped);
     return Tensor::from_storage(std::move(storage), shape, meta.dtype);
   }
   Tensor out = Tensor::empty(shape, meta.dtype);
@@ -245,7 +246,7 @@ WeightInfo GgufWeightSource::info(std::string_view name) const {
 
 WeightSource::Bytes GgufWeightSource::bytes(std::string_view name) const {
   const GgufTensorInfo& t = file_->tensors()[require(name).tensor_index];
-  return {file_->tensor_bytes(t), file_->keepalive()};
+  return {file_->tensor_bytes(t), file_->keepalive(), file_->file_mapped()};
 }
 
 WeightFixup GgufWeightSource::fixup(std::string_view name) const {

@@ -49,6 +49,7 @@ class WeightSource {
   struct Bytes {
     std::span<const uint8_t> data;
     std::shared_ptr<const void> keepalive;
+    bool file_mapped = false;  // `data` lies in a read-only file mapping
   };
   virtual Bytes bytes(std::string_view name) const = 0;
   virtual WeightFixup fixup(std::string_view name) const { return {}; }

@@ -13,7 +13,8 @@ Tensor Linear::operator()(const Tensor& x) const {
 Linear Linear::load(const WeightSource& ws, const std::string& prefix, int64_t out, int64_t in,
                     bool bias) {
   Linear l;
-  l.weight = load_weight(ws, prefix + ".weight", {out, in});
+  // Repacked for the device's linear kernels where it has a faster layout (ops.h).
+  l.weight = prepare_linear_weight(load_weight(ws, prefix + ".weight", {out, in}));
   l.bias =
       bias ? load_f32(ws, prefix + ".bias", {out}) : load_f32_optional(ws, prefix + ".bias", {out});
   return l;

@@ -13,6 +13,7 @@
 #include "backend/kernel_table.h"
 #include "backends/cpu/matmul_simd.h"
 #include "backends/cpu/qdot.h"
+#include "backends/cpu/qpack.h"
 #include "core/cpu_features.h"
 #include "core/half.h"
 #include "core/quant/quant.h"
@@ -177,6 +178,12 @@ bool linear_fast(const OpCall& call) {
   const MatmulKernels* kernels = simd_kernels();
   const Tensor& x = call.inputs[0];
   const Tensor& w = call.inputs[1];
+  const bool packed = is_packed(w);
+  if (packed && (!packed_view(w).tile_aligned() || !qpack_enabled(w.dtype()))) {
+    // A row view not starting at a tile, or a CPU without the packed kernels: plain copy.
+    const Tensor inputs[3] = {x, qunpack_weight(w), call.inputs[2]};
+    return linear_fast(OpCall{call.op, inputs, call.outputs, call.attrs});
+  }
   const Tensor& bias = call.inputs[2];
   Tensor& out = call.outputs[0];
   const int64_t n = w.shape()[0], k = w.shape()[1];
@@ -215,7 +222,9 @@ bool linear_fast(const OpCall& call) {
       g.bias = bias_f32.data();
     }
   }
-  if (quantized && linear_qdot_applies(w.dtype(), g.m)) {
+  if (packed) {
+    linear_packed(g, w.dtype(), packed_view(w), best_qdot_kernels());
+  } else if (quantized && linear_qdot_applies(w.dtype(), g.m)) {
     linear_qdot(g, w.dtype(), w.raw_data(), best_qdot_kernels());
   } else if (quantized) {
     run_quantized(*kernels, g, w);

@@ -9,7 +9,9 @@
 #include "backends/cpu/matmul_simd.h"
 #include "backends/cpu/qdot.h"
 #include "backends/cpu/qgemm.h"
+#include "backends/cpu/qpack.h"
 #include "core/half.h"
+#include "core/quant/blocks.h"
 #include "core/thread_pool.h"
 
 namespace wick::cpu {
@@ -63,7 +65,9 @@ void add_bias(const GemmArgs& g, int64_t j_begin, int64_t j_end) {
 
 // Prefill through panels (qgemm.h): ActQ8x2 activations for every weight type; each thread unpacks
 // its tiles of kPanelRows weight rows once and runs all activation rows against them.
-void linear_panel(const GemmArgs& g, DType weight, const uint8_t* w, const PanelKernels& pk) {
+// `packed`: w is a packed view (qpack.h); each packed tile is unpacked to GGUF rows first.
+void linear_panel(const GemmArgs& g, DType weight, const uint8_t* w, const PanelKernels& pk,
+                  const PackedView* packed = nullptr) {
   const int group_values = panel_group_values(weight);
   const int64_t n_groups = g.k / group_values;
   const PanelKernelFn kernel = group_values == 16 ? pk.kernel16 : pk.kernel;
@@ -80,6 +84,8 @@ void linear_panel(const GemmArgs& g, DType weight, const uint8_t* w, const Panel
     thread_local std::vector<uint8_t> codes;
     thread_local std::vector<float> scale_min;
     thread_local std::vector<int32_t> wsum;
+    thread_local std::vector<uint8_t> plain;
+    if (packed != nullptr) plain.resize(static_cast<size_t>(row_bytes) * kPanelRows);
     codes.resize(static_cast<size_t>(g.k) * kPanelRows);
     scale_min.resize(static_cast<size_t>(n_groups) * 2 * kPanelRows);
     wsum.resize(static_cast<size_t>(n_groups) * kPanelRows);
@@ -88,8 +94,15 @@ void linear_panel(const GemmArgs& g, DType weight, const uint8_t* w, const Panel
     for (int64_t t = t_begin; t < t_end; ++t) {
       const int64_t j0 = t * kPanelRows;
       const int rows = static_cast<int>(std::min<int64_t>(kPanelRows, g.n - j0));
-      pk.unpack[static_cast<int>(weight)](w + static_cast<uint64_t>(j0) * row_bytes, row_bytes,
-                                          rows, n_groups, panel);
+      const uint8_t* src = w + static_cast<uint64_t>(j0) * row_bytes;
+      if (packed != nullptr) {
+        src = packed->tile(t);
+        if (packed->tile_packed(t)) {
+          qunpack_tile(weight, src, g.k / dtype_info(weight).block_size, plain.data(), row_bytes);
+          src = plain.data();
+        }
+      }
+      pk.unpack[static_cast<int>(weight)](src, row_bytes, rows, n_groups, panel);
       for (int64_t i = 0; i < g.m; i += kPanelMaxAct)
         kernel(panel, n_groups, act + static_cast<size_t>(i) * act_bytes, act_bytes,
                static_cast<int>(std::min<int64_t>(kPanelMaxAct, g.m - i)), g.c + i * g.ldc + j0,
@@ -145,6 +158,61 @@ void linear_qdot(const GemmArgs& g, DType weight, const void* w_data, const QDot
       }
     }
     add_bias(g, t_begin * kTileCols, j_end);
+  });
+}
+
+void linear_packed(const GemmArgs& g, DType weight, const PackedView& w,
+                   const QDotKernels& kernels) {
+  const PanelKernels* panels = best_panel_kernels();
+  if (g.m >= kPanelMinRows && panels != nullptr && panels->unpack[static_cast<int>(weight)]) {
+    linear_panel(g, weight, nullptr, *panels, &w);
+    return;
+  }
+  const PackedGemvFn gemv = avx512::packed_gemv(weight);
+  const QDotFn dot = kernels.dot[static_cast<int>(weight)];
+  WICK_CHECK(gemv != nullptr && dot != nullptr, ErrorKind::kInternal,
+             "linear: no packed kernel for {}", dtype_name(weight));
+  const size_t act_bytes = qdot_act_row_bytes(weight, g.k);
+  const int64_t n_blocks = g.k / dtype_info(weight).block_size;
+  thread_local std::vector<uint8_t> act_buf;
+  thread_local std::vector<int32_t> asum;
+  act_buf.resize(act_bytes * static_cast<size_t>(g.m));
+  uint8_t* act = act_buf.data();
+  quantize_activations(g, act_bytes, act, [weight](const float* x, int64_t k, void* out) {
+    quantize_activation_row(weight, x, k, out);
+  });
+  const bool with_sums = qdot_act_block_values(weight) == quant::kQK;
+  if (with_sums) {  // integer block sums for the offsets
+    asum.resize(static_cast<size_t>(g.m * n_blocks));
+    for (int64_t i = 0; i < g.m; ++i) {
+      const auto* blocks = reinterpret_cast<const ActQ8*>(act + static_cast<size_t>(i) * act_bytes);
+      for (int64_t b = 0; b < n_blocks; ++b) {
+        int32_t s = 0;
+        for (int l = 0; l < quant::kQK; ++l) s += blocks[b].qs[l];
+        asum[static_cast<size_t>(i * n_blocks + b)] = s;
+      }
+    }
+  }
+  const int32_t* sums = asum.data();
+  const int64_t tiles = (g.n + kPackRows - 1) / kPackRows;
+  parallel_for(tiles, 1, [&](int64_t t_begin, int64_t t_end) {
+    for (int64_t t = t_begin; t < t_end; ++t) {
+      const int64_t j0 = t * kPackRows;
+      const int cols = static_cast<int>(std::min<int64_t>(kPackRows, g.n - j0));
+      for (int64_t i = 0; i < g.m; i += kQDotMaxRows) {
+        const int rows = static_cast<int>(std::min<int64_t>(kQDotMaxRows, g.m - i));
+        const uint8_t* a = act + static_cast<size_t>(i) * act_bytes;
+        if (w.tile_packed(t)) {
+          gemv(w.tile(t), n_blocks, a, act_bytes, with_sums ? sums + i * n_blocks : nullptr, rows, g.c + i * g.ldc + j0,
+               g.ldc, cols);
+        } else {  // rows of the last partial tile, GGUF layout
+          for (int j = 0; j < cols; ++j)
+            dot(w.tile(t) + static_cast<uint64_t>(j) * w.row_bytes, a, act_bytes, rows, n_blocks,
+                g.c + i * g.ldc + j0 + j, g.ldc);
+        }
+      }
+    }
+    add_bias(g, t_begin * kPackRows, std::min(g.n, t_end * kPackRows));
   });
 }
 
