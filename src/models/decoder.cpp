@@ -144,7 +144,8 @@ void load_llama_ends(const WeightSource& ws, Decoder& d, float norm_offset) {
   d.final_norm = nn::Norm::rms(ws, "model.norm", c.hidden_size, c.norm_eps, norm_offset);
   d.lm_head.weight = c.tie_word_embeddings
                          ? d.embed.weight
-                         : nn::load_weight(ws, "lm_head.weight", {c.vocab_size, c.hidden_size});
+                         : prepare_linear_weight(nn::load_weight(ws, "lm_head.weight",
+                                                                 {c.vocab_size, c.hidden_size}));
 }
 
 }  // namespace wick::models

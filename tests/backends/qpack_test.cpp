@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <random>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "backend/kernel_table.h"
 #include "backend/ops.h"
 #include "backends/cpu/qdot.h"
+#include "backends/cpu/qgemm.h"
 #include "backends/cpu/qpack.h"
 #include "core/quant/quant.h"
 #include "core/thread_pool.h"
@@ -20,7 +22,8 @@
 namespace wick {
 namespace {
 
-const DType kPackedTypes[] = {DType::kQ4_0, DType::kQ4_1, DType::kQ8_0, DType::kQ4_K};
+const DType kPackedTypes[] = {DType::kQ4_0, DType::kQ4_1, DType::kQ8_0, DType::kQ4_K,
+                              DType::kQ6_K};
 
 std::vector<float> random_floats(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -83,6 +86,42 @@ TEST(QPack, TilesRoundTripExactly) {
   }
 }
 
+// Prefill panels made straight from a packed tile are bit for bit those of its GGUF rows.
+TEST(QPack, PanelsFromPackedTilesMatchGguf) {
+  const cpu::PanelKernels* pk = cpu::best_panel_kernels();
+  if (pk == nullptr) GTEST_SKIP() << "CPU lacks AVX-512 VNNI";
+  for (const DType dt : kPackedTypes) {
+    if (pk->unpack_packed[static_cast<int>(dt)] == nullptr) continue;  // Q6_K: via GGUF rows
+    const int64_t k = 768, n_groups = k / 32;
+    const Weight w = make_weight(dt, cpu::kPackRows, k, 29);
+    const uint64_t row_bytes = dtype_bytes_for(dt, static_cast<uint64_t>(k));
+    std::vector<uint8_t> tile(row_bytes * cpu::kPackRows);
+    cpu::qpack_tile(dt, static_cast<const uint8_t*>(w.w.raw_data()), row_bytes,
+                    k / dtype_info(dt).block_size, tile.data());
+    struct Buffers {
+      std::vector<uint8_t> codes;
+      std::vector<float> scale, min;
+      std::vector<int32_t> wsum;
+      cpu::Panel panel() {
+        return {codes.data(), scale.data(), min.data(), wsum.data()};
+      }
+    };
+    const auto make = [&] {
+      return Buffers{std::vector<uint8_t>(static_cast<size_t>(k * cpu::kPanelRows), 1),
+                     std::vector<float>(static_cast<size_t>(n_groups * cpu::kPanelRows), 1.0f),
+                     std::vector<float>(static_cast<size_t>(n_groups * cpu::kPanelRows), 1.0f),
+                     std::vector<int32_t>(static_cast<size_t>(n_groups * cpu::kPanelRows), 1)};
+    };
+    Buffers a = make(), b = make();
+    pk->unpack[static_cast<int>(dt)](static_cast<const uint8_t*>(w.w.raw_data()), row_bytes,
+                                     cpu::kPanelRows, n_groups, a.panel());
+    pk->unpack_packed[static_cast<int>(dt)](tile.data(), n_groups, b.panel());
+    EXPECT_EQ(a.codes, b.codes) << dtype_name(dt);
+    EXPECT_EQ(0, std::memcmp(a.scale.data(), b.scale.data(), a.scale.size() * 4)) << dtype_name(dt);
+    EXPECT_EQ(0, std::memcmp(a.min.data(), b.min.data(), a.min.size() * 4)) << dtype_name(dt);
+  }
+}
+
 TEST(QPack, WeightsPackAndUnpackExactly) {
   for (const DType dt : kPackedTypes) {
     if (!packing_on(dt)) GTEST_SKIP() << "CPU lacks AVX-512 VNNI";
@@ -142,7 +181,7 @@ TEST(QPack, LinearMatchesReference) {
     for (int threads : {1, 2}) {
       Threads pool(threads);
       for (int64_t n : {16, 37, 70}) {
-        const int64_t k = dt == DType::kQ4_K ? 768 : 544;
+        const int64_t k = dtype_info(dt).block_size == 256 ? 768 : 544;
         const Weight w = make_weight(dt, n, k, 3 + static_cast<uint32_t>(n));
         const Tensor p = prepare_linear_weight(w.w);
         ASSERT_TRUE(is_packed(p));

@@ -97,12 +97,16 @@ void linear_panel(const GemmArgs& g, DType weight, const uint8_t* w, const Panel
       const uint8_t* src = w + static_cast<uint64_t>(j0) * row_bytes;
       if (packed != nullptr) {
         src = packed->tile(t);
-        if (packed->tile_packed(t)) {
+        const PanelUnpackPackedFn direct = pk.unpack_packed[static_cast<int>(weight)];
+        if (packed->tile_packed(t) && direct != nullptr) {
+          direct(src, n_groups, panel);
+          src = nullptr;
+        } else if (packed->tile_packed(t)) {
           qunpack_tile(weight, src, g.k / dtype_info(weight).block_size, plain.data(), row_bytes);
           src = plain.data();
         }
       }
-      pk.unpack[static_cast<int>(weight)](src, row_bytes, rows, n_groups, panel);
+      if (src != nullptr) pk.unpack[static_cast<int>(weight)](src, row_bytes, rows, n_groups, panel);
       for (int64_t i = 0; i < g.m; i += kPanelMaxAct)
         kernel(panel, n_groups, act + static_cast<size_t>(i) * act_bytes, act_bytes,
                static_cast<int>(std::min<int64_t>(kPanelMaxAct, g.m - i)), g.c + i * g.ldc + j0,

@@ -52,9 +52,14 @@ using PanelUnpackFn = void (*)(const uint8_t* w, uint64_t row_bytes, int rows, i
 using PanelKernelFn = void (*)(const Panel& panel, int64_t n_groups, const void* act,
                                size_t act_stride, int n_act, float* out, int64_t ldc, int n_cols);
 
+// The same panel from one packed tile (backends/cpu/qpack.h: 16 rows, n_groups / groups-per-block
+// blocks), bit for bit what `unpack` makes of the tile's GGUF rows.
+using PanelUnpackPackedFn = void (*)(const uint8_t* tile, int64_t n_groups, const Panel& panel);
+
 struct PanelKernels {
   const char* name;
   PanelUnpackFn unpack[kDTypeCount];  // null: no panel path for that dtype
+  PanelUnpackPackedFn unpack_packed[kDTypeCount];  // null: unpack the tile to GGUF rows first
   PanelKernelFn kernel;               // 32-value groups
   PanelKernelFn kernel16;             // 16-value groups (n_groups counts groups of 16)
 };

@@ -261,8 +261,84 @@ void kernel_any(const Panel& p, int64_t n_groups, const void* act, size_t stride
                                 n_cols);
 }
 
+// Packed tiles (qpack.h) -> panels: the packed code dwords are already 16 rows x 4 codes, so a
+// group is 4 (nibbles) or 8 (Q8_0) vector loads and masks, and the 16 scales convert at once.
+template <DType T>
+void unpack_packed_avx512(const uint8_t* tile, int64_t n_groups, const Panel& p) {
+  const __m512i low4 = _mm512_set1_epi8(0x0f);
+  if constexpr (T == DType::kQ4_K) {
+    const __m512i low6 = _mm512_set1_epi8(63), bits45 = _mm512_set1_epi8(0x30);
+    alignas(64) uint8_t scb[128], mnb[128];
+    for (int64_t b = 0; b < n_groups / 8; ++b) {
+      const uint8_t* t = tile + b * (16 * 144);
+      const __m512i z0 = _mm512_loadu_si512(t + 64), z1 = _mm512_loadu_si512(t + 128),
+                    z2 = _mm512_loadu_si512(t + 192);
+      _mm512_store_si512(scb, _mm512_and_si512(z0, low6));
+      _mm512_store_si512(mnb, _mm512_and_si512(z1, low6));
+      _mm512_store_si512(scb + 64,
+                         _mm512_or_si512(_mm512_and_si512(z2, low4),
+                                         _mm512_and_si512(_mm512_srli_epi16(z0, 2), bits45)));
+      _mm512_store_si512(mnb + 64,
+                         _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(z2, 4), low4),
+                                         _mm512_and_si512(_mm512_srli_epi16(z1, 2), bits45)));
+      const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(t)));
+      const __m512 dmin =
+          _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(t + 32)));
+      for (int j = 0; j < 8; ++j) {
+        const int64_t g = 8 * b + j;
+        const __m512 sc = _mm512_cvtepi32_ps(
+            _mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(scb + 16 * j))));
+        const __m512 mn = _mm512_cvtepi32_ps(
+            _mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(mnb + 16 * j))));
+        _mm512_storeu_ps(p.scale + g * kPanelRows, _mm512_mul_ps(d, sc));
+        // -(dmin * mn), as group_params computes it
+        _mm512_storeu_ps(p.min + g * kPanelRows,
+                         _mm512_xor_ps(_mm512_mul_ps(dmin, mn), _mm512_set1_ps(-0.0f)));
+      }
+      const uint8_t* q = t + 256;
+      for (int c = 0; c < 4; ++c)
+        for (int k = 0; k < 8; ++k) {
+          const __m512i v = _mm512_loadu_si512(q + 64 * (8 * c + k));
+          _mm512_storeu_si512(p.codes + (8 * b + 2 * c) * 512 + 64 * k, _mm512_and_si512(v, low4));
+          _mm512_storeu_si512(p.codes + (8 * b + 2 * c + 1) * 512 + 64 * k,
+                              _mm512_and_si512(_mm512_srli_epi16(v, 4), low4));
+        }
+    }
+  } else {
+    constexpr int kBlockBytes = T == DType::kQ4_0 ? 18 : T == DType::kQ4_1 ? 20 : 34;
+    constexpr int kHalves = T == DType::kQ4_1 ? 2 : 1;
+    for (int64_t g = 0; g < n_groups; ++g) {
+      const uint8_t* t = tile + g * (16 * kBlockBytes);
+      const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(t)));
+      _mm512_storeu_ps(p.scale + g * kPanelRows, d);
+      __m512 mn;
+      if constexpr (T == DType::kQ4_1) {
+        mn = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(t + 32)));
+      } else {
+        mn = _mm512_mul_ps(_mm512_set1_ps(T == DType::kQ4_0 ? -8.0f : -128.0f), d);
+      }
+      _mm512_storeu_ps(p.min + g * kPanelRows, mn);
+      const uint8_t* q = t + 32 * kHalves;
+      uint8_t* dst = p.codes + g * 512;
+      if constexpr (T == DType::kQ8_0) {
+        for (int k = 0; k < 8; ++k) _mm512_storeu_si512(dst + 64 * k, _mm512_loadu_si512(q + 64 * k));
+      } else {
+        for (int k = 0; k < 4; ++k) {
+          const __m512i v = _mm512_loadu_si512(q + 64 * k);
+          _mm512_storeu_si512(dst + 64 * k, _mm512_and_si512(v, low4));
+          _mm512_storeu_si512(dst + 64 * (k + 4), _mm512_and_si512(_mm512_srli_epi16(v, 4), low4));
+        }
+      }
+    }
+  }
+}
+
 PanelKernels make_kernels() {
-  PanelKernels k{"avx512-vnni", {}, &kernel_any<false>, &kernel_any<true>};
+  PanelKernels k{"avx512-vnni", {}, {}, &kernel_any<false>, &kernel_any<true>};
+  k.unpack_packed[static_cast<int>(DType::kQ4_0)] = &unpack_packed_avx512<DType::kQ4_0>;
+  k.unpack_packed[static_cast<int>(DType::kQ4_1)] = &unpack_packed_avx512<DType::kQ4_1>;
+  k.unpack_packed[static_cast<int>(DType::kQ8_0)] = &unpack_packed_avx512<DType::kQ8_0>;
+  k.unpack_packed[static_cast<int>(DType::kQ4_K)] = &unpack_packed_avx512<DType::kQ4_K>;
   k.unpack[static_cast<int>(DType::kQ6_K)] = &unpack16_avx512<DType::kQ6_K>;
   k.unpack[static_cast<int>(DType::kQ3_K)] = &unpack16_avx512<DType::kQ3_K>;
   k.unpack[static_cast<int>(DType::kQ4_0)] = &unpack_avx512<DType::kQ4_0>;

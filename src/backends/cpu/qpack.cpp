@@ -15,10 +15,11 @@
 namespace wick::cpu {
 namespace {
 
-// Where the fields of one GGUF block go: n_half f16 fields at offsets 0, 2, ...; n_bytes single
-// bytes from byte_off (transposed per byte); n_dwords code dwords from qs_off (XORed with xor8).
+// Where the fields of one GGUF block go: n_half f16 fields from half_off; n_bytes single bytes
+// from byte_off (transposed per byte); n_dwords code dwords from qs_off (XORed with xor8).
 struct PackDesc {
   int block_bytes = 0;
+  int half_off = 0;
   int n_half = 0;
   int byte_off = 0;
   int n_bytes = 0;
@@ -30,13 +31,15 @@ struct PackDesc {
 PackDesc pack_desc(DType dtype) {
   switch (dtype) {
     case DType::kQ4_0:
-      return {18, 1, 0, 0, 2, 4, 0};
+      return {18, 0, 1, 0, 0, 2, 4, 0};
     case DType::kQ4_1:
-      return {20, 2, 0, 0, 4, 4, 0};
+      return {20, 0, 2, 0, 0, 4, 4, 0};
     case DType::kQ8_0:
-      return {34, 1, 0, 0, 2, 8, 0x80};
+      return {34, 0, 1, 0, 0, 2, 8, 0x80};
     case DType::kQ4_K:
-      return {144, 2, 4, 12, 16, 32, 0};
+      return {144, 0, 2, 4, 12, 16, 32, 0};
+    case DType::kQ6_K:  // ql (32 dwords) and qh (16) are contiguous from 0; scales at 192; d at 208
+      return {210, 208, 1, 192, 16, 0, 48, 0};
     default:
       return {};
   }
@@ -54,7 +57,7 @@ void move_block(const PackDesc& pd, int lane, uint8_t* row, uint8_t* g) {
     }
   };
   uint8_t* dst = g;
-  for (int h = 0; h < pd.n_half; ++h, dst += 2 * kPackRows) move(row + 2 * h, dst + 2 * lane, 2, 0);
+  for (int h = 0; h < pd.n_half; ++h, dst += 2 * kPackRows) move(row + pd.half_off + 2 * h, dst + 2 * lane, 2, 0);
   for (int j = 0; j < pd.n_bytes; ++j, dst += kPackRows) move(row + pd.byte_off + j, dst + lane, 1, 0);
   for (int i = 0; i < pd.n_dwords; ++i, dst += 4 * kPackRows)
     move(row + pd.qs_off + 4 * i, dst + 4 * lane, 4, pd.xor8);

@@ -9,6 +9,7 @@
 //   Q4_1:  d[16], m[16] (f16)          | qs dwords [4][16]
 //   Q8_0:  d[16] (f16)                 | (qs ^ 0x80) dwords [8][16]  (codes + 128, unsigned)
 //   Q4_K:  d[16], dmin[16] (f16), scales bytes [12][16] | qs dwords [32][16]
+//   Q6_K:  d[16], scales bytes [16][16] (int8) | ql dwords [32][16], qh dwords [16][16]
 // "qs dwords [n][16]": dword i of the block's code bytes for each of the 16 rows, i.e. one 64-byte
 // vector per i holding 4 code bytes of every row, the operand of vpdpbusd against 4 broadcast
 // activation bytes. Nibbles stay packed (low = first value, high = value + 16 / + 32 as in GGUF);

@@ -195,11 +195,91 @@ void gemv_q4k(const uint8_t* tile, int64_t nb, const void* act, size_t stride, c
   store_rows<R>(acc, out, ldc, n_cols);
 }
 
+// Q6_K tiles against Q8_K rows: x = d * sc_g * (q - 32) over 16 groups of 16, q = 4 low bits
+// from ql and 2 high bits from qh (GGUF order: value 128 h + 32 k + l takes ql[64 h + 32 (k & 1)
+// + l] >> 4 (k / 2) and qh[32 h + l] >> 2 k).
+template <int R>
+void gemv_q6k(const uint8_t* tile, int64_t nb, const void* act, size_t stride, const int32_t*,
+              float* out, int64_t ldc, int n_cols) {
+  const quant::BlockQ8_K* a[R];
+  __m512 acc[R];
+  for (int r = 0; r < R; ++r) {
+    a[r] = reinterpret_cast<const quant::BlockQ8_K*>(static_cast<const uint8_t*>(act) + r * stride);
+    acc[r] = _mm512_setzero_ps();
+  }
+  const __m512i low4 = _mm512_set1_epi8(0x0f), bits45 = _mm512_set1_epi8(0x30);
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* p = tile + b * (kPackRows * 210);
+    const uint8_t* sc = p + 32;     // [16 groups][16 rows] int8
+    const uint8_t* ql = p + 288;    // dword i of ql at ql + 64 i
+    const uint8_t* qh = ql + 2048;  // dword j of qh at qh + 64 j
+    __m512i isum[R];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) isum[r] = _mm512_setzero_si512();
+#pragma GCC unroll 2
+    for (int h = 0; h < 2; ++h) {
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {
+        __m512i s0[R], s1[R];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) s0[r] = s1[r] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int m = 0; m < 8; ++m) {
+          const __m512i lv = load64(ql + 64 * (16 * h + 8 * (k & 1) + m));
+          const __m512i hv = load64(qh + 64 * (8 * h + m));
+          const __m512i lo = k < 2 ? _mm512_and_si512(lv, low4)
+                                   : _mm512_and_si512(_mm512_srli_epi16(lv, 4), low4);
+          __m512i top;
+          if (k == 0) {
+            top = _mm512_slli_epi16(hv, 4);
+          } else if (k == 1) {
+            top = _mm512_slli_epi16(hv, 2);
+          } else if (k == 2) {
+            top = hv;
+          } else {
+            top = _mm512_srli_epi16(hv, 2);
+          }
+          const __m512i u = _mm512_or_si512(lo, _mm512_and_si512(top, bits45));
+#pragma GCC unroll 4
+          for (int r = 0; r < R; ++r) {
+            const __m512i av = bcast4(a[r][b].qs + 128 * h + 32 * k + 4 * m);
+            if (m < 4) {
+              s0[r] = _mm512_dpbusd_epi32(s0[r], u, av);
+            } else {
+              s1[r] = _mm512_dpbusd_epi32(s1[r], u, av);
+            }
+          }
+        }
+        const int g = 8 * h + 2 * k;
+        const __m512i sc0 =
+            _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc + 16 * g)));
+        const __m512i sc1 = _mm512_cvtepi8_epi32(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(sc + 16 * (g + 1))));
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {  // the -32 offset: sum(q a) - 32 sum(a), per group
+          const __m512i t0 = _mm512_sub_epi32(s0[r], _mm512_set1_epi32(32 * a[r][b].bsums[g]));
+          const __m512i t1 = _mm512_sub_epi32(s1[r], _mm512_set1_epi32(32 * a[r][b].bsums[g + 1]));
+          isum[r] = _mm512_add_epi32(
+              isum[r], _mm512_add_epi32(_mm512_mullo_epi32(t0, sc0), _mm512_mullo_epi32(t1, sc1)));
+        }
+      }
+    }
+    const __m512 d = half16(p);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r)
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]),
+                               _mm512_mul_ps(d, _mm512_set1_ps(a[r][b].d)), acc[r]);
+  }
+  store_rows<R>(acc, out, ldc, n_cols);
+}
+
 template <DType T, int R>
 void gemv_rows(const uint8_t* tile, int64_t nb, const void* act, size_t stride,
                const int32_t* asum, float* out, int64_t ldc, int n_cols) {
   if constexpr (T == DType::kQ4_K) {
     gemv_q4k<R>(tile, nb, act, stride, asum, out, ldc, n_cols);
+  } else if constexpr (T == DType::kQ6_K) {
+    gemv_q6k<R>(tile, nb, act, stride, asum, out, ldc, n_cols);
   } else {
     gemv32<T, R>(tile, nb, act, stride, asum, out, ldc, n_cols);
   }
@@ -227,6 +307,7 @@ struct Table {
     fn[static_cast<int>(DType::kQ4_1)] = &gemv_any<DType::kQ4_1>;
     fn[static_cast<int>(DType::kQ8_0)] = &gemv_any<DType::kQ8_0>;
     fn[static_cast<int>(DType::kQ4_K)] = &gemv_any<DType::kQ4_K>;
+    fn[static_cast<int>(DType::kQ6_K)] = &gemv_any<DType::kQ6_K>;
   }
 };
 
