@@ -104,8 +104,8 @@ void BM_LinearGemvInCache(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(linear(x, w).raw_data());
   state.counters["wGB/s"] = benchmark::Counter(static_cast<double>(plain.nbytes()) * 1e-9,
                                                benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel(fmt::format("{} {}", dtype_name(dt),
-                             w.storage() != plain.storage() ? "packed" : "gguf"));
+  state.SetLabel(
+      fmt::format("{} {}", dtype_name(dt), w.storage() != plain.storage() ? "packed" : "gguf"));
 }
 BENCHMARK(BM_LinearGemvInCache)
     ->ArgsProduct({{static_cast<int64_t>(DType::kQ4_0), static_cast<int64_t>(DType::kQ4_1),

@@ -64,10 +64,11 @@ Tensor zeros(const Shape& shape, DType dtype, Device device) { return full(shape
 
 Tensor to_device(const Tensor& x, Device device) {
   if (x.device() == device) return x;
-  WICK_CHECK(!is_packed(x), ErrorKind::kUnsupported,
-             "to_device: {} is a linear weight in a backend's packed layout; unpack_linear_weight() "
-             "it first",
-             x.str());
+  WICK_CHECK(
+      !is_packed(x), ErrorKind::kUnsupported,
+      "to_device: {} is a linear weight in a backend's packed layout; unpack_linear_weight() "
+      "it first",
+      x.str());
   const Tensor src = contiguous(x);
   Tensor out = Tensor::empty(src.shape(), src.dtype(), device);
   const size_t bytes = static_cast<size_t>(src.nbytes());

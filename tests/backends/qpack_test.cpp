@@ -22,8 +22,7 @@
 namespace wick {
 namespace {
 
-const DType kPackedTypes[] = {DType::kQ4_0, DType::kQ4_1, DType::kQ8_0, DType::kQ4_K,
-                              DType::kQ6_K};
+const DType kPackedTypes[] = {DType::kQ4_0, DType::kQ4_1, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K};
 
 std::vector<float> random_floats(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -102,9 +101,7 @@ TEST(QPack, PanelsFromPackedTilesMatchGguf) {
       std::vector<uint8_t> codes;
       std::vector<float> scale, min;
       std::vector<int32_t> wsum;
-      cpu::Panel panel() {
-        return {codes.data(), scale.data(), min.data(), wsum.data()};
-      }
+      cpu::Panel panel() { return {codes.data(), scale.data(), min.data(), wsum.data()}; }
     };
     const auto make = [&] {
       return Buffers{std::vector<uint8_t>(static_cast<size_t>(k * cpu::kPanelRows), 1),
@@ -185,11 +182,10 @@ TEST(QPack, LinearMatchesReference) {
         const Weight w = make_weight(dt, n, k, 3 + static_cast<uint32_t>(n));
         const Tensor p = prepare_linear_weight(w.w);
         ASSERT_TRUE(is_packed(p));
-        const Tensor bias =
-            Tensor::from_floats({n}, random_floats(static_cast<size_t>(n), 5));
+        const Tensor bias = Tensor::from_floats({n}, random_floats(static_cast<size_t>(n), 5));
         for (int64_t m : {1, 2, 3, 4, 5, 9, 16, 33}) {
-          const std::string what = std::string(dtype_name(dt)) + " n " + std::to_string(n) +
-                                   " m " + std::to_string(m) + " t " + std::to_string(threads);
+          const std::string what = std::string(dtype_name(dt)) + " n " + std::to_string(n) + " m " +
+                                   std::to_string(m) + " t " + std::to_string(threads);
           expect_matches_reference(p, w.w, w.deq, m, m % 2 ? bias : Tensor(), what);
         }
         // Row views: tile-aligned (packed kernels, partial last tile), and not (unpacked copy).
@@ -218,8 +214,7 @@ TEST(QPack, DecodeMatchesScalarIntegerReference) {
     const uint64_t row_bytes = dtype_bytes_for(dt, static_cast<uint64_t>(k));
     for (int64_t m : {1, 3, 4}) {
       const std::vector<float> xv = random_floats(static_cast<size_t>(m * k), 13);
-      const std::vector<float> got =
-          linear(Tensor::from_floats({m, k}, xv), p).to_float_vector();
+      const std::vector<float> got = linear(Tensor::from_floats({m, k}, xv), p).to_float_vector();
       const size_t act_bytes = cpu::qdot_act_row_bytes(dt, k);
       std::vector<uint8_t> act(act_bytes * static_cast<size_t>(m));
       for (int64_t i = 0; i < m; ++i)
@@ -227,10 +222,9 @@ TEST(QPack, DecodeMatchesScalarIntegerReference) {
       std::vector<float> want(static_cast<size_t>(m * n));
       const auto* wb = static_cast<const uint8_t*>(w.w.raw_data());
       for (int64_t j = 0; j < n; ++j)
-        cpu::kQDotScalar.dot[static_cast<int>(dt)](wb + j * row_bytes, act.data(), act_bytes,
-                                                   static_cast<int>(m),
-                                                   k / dtype_info(dt).block_size,
-                                                   want.data() + j, n);
+        cpu::kQDotScalar.dot[static_cast<int>(dt)](
+            wb + j * row_bytes, act.data(), act_bytes, static_cast<int>(m),
+            k / dtype_info(dt).block_size, want.data() + j, n);
       for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < n; ++j) {
           double mag = 0;

@@ -62,8 +62,7 @@ TEST(QPackLoad, LinearLoadFromMappedGguf) {
   writer.add_string("general.architecture", "test");
   const int64_t shape[2] = {n, k};
   writer.add_tensor("proj.weight", dt, shape, bytes_of(w.w));
-  const std::string path =
-      ::testing::TempDir() + "/qpack_" + std::to_string(::getpid()) + ".gguf";
+  const std::string path = ::testing::TempDir() + "/qpack_" + std::to_string(::getpid()) + ".gguf";
   writer.write(path);
   {
     const std::unique_ptr<WeightSource> ws = open_weight_source(path);

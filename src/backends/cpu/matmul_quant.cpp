@@ -106,7 +106,8 @@ void linear_panel(const GemmArgs& g, DType weight, const uint8_t* w, const Panel
           src = plain.data();
         }
       }
-      if (src != nullptr) pk.unpack[static_cast<int>(weight)](src, row_bytes, rows, n_groups, panel);
+      if (src != nullptr)
+        pk.unpack[static_cast<int>(weight)](src, row_bytes, rows, n_groups, panel);
       for (int64_t i = 0; i < g.m; i += kPanelMaxAct)
         kernel(panel, n_groups, act + static_cast<size_t>(i) * act_bytes, act_bytes,
                static_cast<int>(std::min<int64_t>(kPanelMaxAct, g.m - i)), g.c + i * g.ldc + j0,
@@ -207,8 +208,8 @@ void linear_packed(const GemmArgs& g, DType weight, const PackedView& w,
         const int rows = static_cast<int>(std::min<int64_t>(kQDotMaxRows, g.m - i));
         const uint8_t* a = act + static_cast<size_t>(i) * act_bytes;
         if (w.tile_packed(t)) {
-          gemv(w.tile(t), n_blocks, a, act_bytes, with_sums ? sums + i * n_blocks : nullptr, rows, g.c + i * g.ldc + j0,
-               g.ldc, cols);
+          gemv(w.tile(t), n_blocks, a, act_bytes, with_sums ? sums + i * n_blocks : nullptr, rows,
+               g.c + i * g.ldc + j0, g.ldc, cols);
         } else {  // rows of the last partial tile, GGUF layout
           for (int j = 0; j < cols; ++j)
             dot(w.tile(t) + static_cast<uint64_t>(j) * w.row_bytes, a, act_bytes, rows, n_blocks,

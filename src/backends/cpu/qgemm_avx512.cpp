@@ -321,7 +321,8 @@ void unpack_packed_avx512(const uint8_t* tile, int64_t n_groups, const Panel& p)
       const uint8_t* q = t + 32 * kHalves;
       uint8_t* dst = p.codes + g * 512;
       if constexpr (T == DType::kQ8_0) {
-        for (int k = 0; k < 8; ++k) _mm512_storeu_si512(dst + 64 * k, _mm512_loadu_si512(q + 64 * k));
+        for (int k = 0; k < 8; ++k)
+          _mm512_storeu_si512(dst + 64 * k, _mm512_loadu_si512(q + 64 * k));
       } else {
         for (int k = 0; k < 4; ++k) {
           const __m512i v = _mm512_loadu_si512(q + 64 * k);

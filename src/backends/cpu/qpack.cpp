@@ -57,8 +57,10 @@ void move_block(const PackDesc& pd, int lane, uint8_t* row, uint8_t* g) {
     }
   };
   uint8_t* dst = g;
-  for (int h = 0; h < pd.n_half; ++h, dst += 2 * kPackRows) move(row + pd.half_off + 2 * h, dst + 2 * lane, 2, 0);
-  for (int j = 0; j < pd.n_bytes; ++j, dst += kPackRows) move(row + pd.byte_off + j, dst + lane, 1, 0);
+  for (int h = 0; h < pd.n_half; ++h, dst += 2 * kPackRows)
+    move(row + pd.half_off + 2 * h, dst + 2 * lane, 2, 0);
+  for (int j = 0; j < pd.n_bytes; ++j, dst += kPackRows)
+    move(row + pd.byte_off + j, dst + lane, 1, 0);
   for (int i = 0; i < pd.n_dwords; ++i, dst += 4 * kPackRows)
     move(row + pd.qs_off + 4 * i, dst + 4 * lane, 4, pd.xor8);
 }

@@ -39,7 +39,8 @@ void qpack_tile(DType dtype, const uint8_t* rows, uint64_t row_bytes, int64_t n_
 void qunpack_tile(DType dtype, const uint8_t* tile, int64_t n_blocks, uint8_t* rows,
                   uint64_t row_bytes);
 
-// A packed view as the kernels see it: rows [row0, row0 + n) of a packed storage of total_rows rows.
+// A packed view as the kernels see it: rows [row0, row0 + n) of a packed storage of total_rows
+// rows.
 struct PackedView {
   const uint8_t* base;  // storage start
   int64_t row0;         // first row of the view

@@ -70,8 +70,8 @@ void gemv32(const uint8_t* tile, int64_t nb, const void* act, size_t stride, con
           s1 = _mm512_dpbusd_epi32(s1, v[i + 1], bcast4(a[r][b].qs + 4 * i + 4));
         }
         // codes are stored + 128: remove 128 * sum(a) exactly.
-        const __m512i isum = _mm512_sub_epi32(_mm512_add_epi32(s0, s1),
-                                              _mm512_set1_epi32(128 * asum[r * nb + b]));
+        const __m512i isum =
+            _mm512_sub_epi32(_mm512_add_epi32(s0, s1), _mm512_set1_epi32(128 * asum[r * nb + b]));
         acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum),
                                  _mm512_mul_ps(dw, _mm512_set1_ps(a[r][b].d)), acc[r]);
       }
@@ -142,9 +142,8 @@ void gemv_q4k(const uint8_t* tile, int64_t nb, const void* act, size_t stride, c
     const __m512i mn03 = _mm512_and_si512(z1, low6);
     const __m512i sc47 = _mm512_or_si512(_mm512_and_si512(z2, low4),
                                          _mm512_and_si512(_mm512_srli_epi16(z0, 2), bits45));
-    const __m512i mn47 =
-        _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(z2, 4), low4),
-                        _mm512_and_si512(_mm512_srli_epi16(z1, 2), bits45));
+    const __m512i mn47 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(z2, 4), low4),
+                                         _mm512_and_si512(_mm512_srli_epi16(z1, 2), bits45));
     __m512i isum[R], msum[R];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) isum[r] = msum[r] = _mm512_setzero_si512();
@@ -188,8 +187,8 @@ void gemv_q4k(const uint8_t* tile, int64_t nb, const void* act, size_t stride, c
       const float da = a[r][b].d;
       acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[r]),
                                _mm512_mul_ps(d, _mm512_set1_ps(da * 0.0625f)), acc[r]);
-      acc[r] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(msum[r]), _mm512_mul_ps(dmin, _mm512_set1_ps(da)),
-                                acc[r]);
+      acc[r] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(msum[r]),
+                                _mm512_mul_ps(dmin, _mm512_set1_ps(da)), acc[r]);
     }
   }
   store_rows<R>(acc, out, ldc, n_cols);
@@ -227,8 +226,8 @@ void gemv_q6k(const uint8_t* tile, int64_t nb, const void* act, size_t stride, c
         for (int m = 0; m < 8; ++m) {
           const __m512i lv = load64(ql + 64 * (16 * h + 8 * (k & 1) + m));
           const __m512i hv = load64(qh + 64 * (8 * h + m));
-          const __m512i lo = k < 2 ? _mm512_and_si512(lv, low4)
-                                   : _mm512_and_si512(_mm512_srli_epi16(lv, 4), low4);
+          const __m512i lo =
+              k < 2 ? _mm512_and_si512(lv, low4) : _mm512_and_si512(_mm512_srli_epi16(lv, 4), low4);
           __m512i top;
           if (k == 0) {
             top = _mm512_slli_epi16(hv, 4);
@@ -274,8 +273,8 @@ void gemv_q6k(const uint8_t* tile, int64_t nb, const void* act, size_t stride, c
 }
 
 template <DType T, int R>
-void gemv_rows(const uint8_t* tile, int64_t nb, const void* act, size_t stride,
-               const int32_t* asum, float* out, int64_t ldc, int n_cols) {
+void gemv_rows(const uint8_t* tile, int64_t nb, const void* act, size_t stride, const int32_t* asum,
+               float* out, int64_t ldc, int n_cols) {
   if constexpr (T == DType::kQ4_K) {
     gemv_q4k<R>(tile, nb, act, stride, asum, out, ldc, n_cols);
   } else if constexpr (T == DType::kQ6_K) {
