@@ -142,10 +142,17 @@ void load_llama_ends(const WeightSource& ws, Decoder& d, float norm_offset) {
   const ModelConfig& c = d.config();
   d.embed.weight = nn::load_weight(ws, "model.embed_tokens.weight", {c.vocab_size, c.hidden_size});
   d.final_norm = nn::Norm::rms(ws, "model.norm", c.hidden_size, c.norm_eps, norm_offset);
-  d.lm_head.weight = c.tie_word_embeddings
-                         ? d.embed.weight
-                         : prepare_linear_weight(nn::load_weight(ws, "lm_head.weight",
-                                                                 {c.vocab_size, c.hidden_size}));
+  // lm_head in the device's fastest linear layout (ops.h prepare_linear_weight). Tied to the
+  // embedding, a packed copy is made only from a mapped file: its pages are dropped after packing
+  // and the embedding lookups fault back only the rows they read, so memory is not doubled.
+  if (!c.tie_word_embeddings) {
+    d.lm_head.weight = prepare_linear_weight(
+        nn::load_weight(ws, "lm_head.weight", {c.vocab_size, c.hidden_size}));
+  } else if (d.embed.weight.storage()->file_mapped()) {
+    d.lm_head.weight = prepare_linear_weight(d.embed.weight);
+  } else {
+    d.lm_head.weight = d.embed.weight;
+  }
 }
 
 }  // namespace wick::models
