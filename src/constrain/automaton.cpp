@@ -4,6 +4,7 @@
 #include "constrain/automaton.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "core/error.h"
@@ -190,6 +191,85 @@ void Automaton::compute_loops(int32_t state) {
   }
   loops_[i] = l;
   loops_known_[i] = 1;
+}
+
+const Automaton::Run& Automaton::run(int32_t state, int levels) {
+  const size_t i = static_cast<size_t>(state);
+  if (run_index_.size() <= i) run_index_.resize(states_.size(), -1);
+  if (run_index_[i] < 0) {
+    Run r;
+    r.ascii[0][0] = r.ascii[0][1] = ~uint64_t{0};
+    r.utf8 = 1;
+    // Runs only pay off where many bytes are allowed (string bodies); elsewhere stepping every
+    // byte would build states no token needs.
+    uint64_t wide[2] = {0, 0};
+    for (uint32_t k = 0; k < states_[i].count; ++k) {
+      const Node n = nodes_[static_cast<size_t>(state_nodes_[states_[i].begin + k])];
+      const CharSet& cs = g_.charsets[g_.elems[n.pos].index];
+      wide[0] |= cs.ascii[0];
+      wide[1] |= cs.ascii[1];
+    }
+    if (states_[i].need == 0 && std::popcount(wide[0]) + std::popcount(wide[1]) >= kRunMinBytes) {
+      // The successor most ASCII bytes lead to.
+      int32_t to[128];
+      for (uint32_t b = 0; b < 128; ++b) to[b] = step(state, static_cast<uint8_t>(b));
+      int best = 0;
+      for (uint32_t b = 0; b < 128; ++b) {
+        if (to[b] == kDead || to[b] == r.next) continue;
+        int count = 0;
+        for (uint32_t c = b; c < 128; ++c) count += to[c] == to[b];
+        if (count > best) {
+          best = count;
+          r.next = to[b];
+        }
+      }
+      for (uint32_t b = 0; b < 128; ++b)
+        if (r.next != kDead && to[b] == r.next) r.ascii[1][b / 64] |= uint64_t{1} << (b % 64);
+      // Non-ASCII code points: as in compute_loops, every stack takes all or none of them, and
+      // U+00E9 leads to the same successor.
+      const State s = states_[i];
+      bool some = false, all_or_none = true;
+      for (uint32_t k = 0; all_or_none && k < s.count; ++k) {
+        const Node n = nodes_[static_cast<size_t>(state_nodes_[s.begin + k])];
+        const CharSet& cs = g_.charsets[g_.elems[n.pos].index];
+        const bool covers = cs.covers(0x80, 0x10FFFF);
+        some |= covers;
+        all_or_none = covers || !cs.intersects(0x80, 0x10FFFF);
+      }
+      if (r.next != kDead && some && all_or_none) {
+        const int32_t mid = step(state, 0xC3);
+        if (mid != kDead && step(mid, 0xA9) == r.next) r.utf8 |= 2;
+      }
+    }
+    r.known = 1;
+    run_index_[i] = static_cast<int32_t>(runs_.size());
+    runs_.push_back(r);
+  }
+  const size_t ri = static_cast<size_t>(run_index_[i]);
+  if (runs_[ri].known < levels) {
+    const int32_t next = runs_[ri].next;
+    if (next == state) {  // a loop: every level is level 1
+      Run& r = runs_[ri];
+      for (int h = 2; h <= kRunLevels; ++h) {
+        r.ascii[h][0] = r.ascii[1][0];
+        r.ascii[h][1] = r.ascii[1][1];
+        if (r.utf8 & 2) r.utf8 |= uint32_t{1} << h;
+      }
+      r.known = kRunLevels;
+    } else if (next != kDead) {
+      const Run& nr = run(next, levels - 1);  // may reallocate runs_
+      Run& r = runs_[ri];
+      for (int h = r.known + 1; h <= levels; ++h) {
+        r.ascii[h][0] = r.ascii[1][0] & nr.ascii[h - 1][0];
+        r.ascii[h][1] = r.ascii[1][1] & nr.ascii[h - 1][1];
+        if ((r.utf8 & 2) && ((nr.utf8 >> (h - 1)) & 1)) r.utf8 |= uint32_t{1} << h;
+      }
+      r.known = static_cast<uint8_t>(levels);
+    } else {
+      runs_[ri].known = kRunLevels;  // nothing runs on: levels above 1 stay empty
+    }
+  }
+  return runs_[ri];
 }
 
 }  // namespace wick::constrain

@@ -52,6 +52,24 @@ class Automaton {
     return loops_[i];
   }
 
+  // Bounded runs: most ASCII bytes (and, with `utf8`, every non-ASCII code point) take a
+  // state to one common successor, which does the same, and so on (a counted repetition such
+  // as a string with maxLength steps through one state per character). Level h holds the
+  // ASCII bytes that every state of the first h steps of that chain sends down the chain, and
+  // whether all of them do so for non-ASCII code points: a token of at most h bytes, all in
+  // level h, is accepted. Level 0 accepts everything (the empty token).
+  static constexpr int kRunLevels = 16;
+  static constexpr int kRunMinBytes = 32;  // states allowing fewer ASCII bytes get no run
+  struct Run {
+    int32_t next = kDead;
+    uint8_t known = 0;  // levels filled: 0..known
+    uint32_t utf8 = 0;  // bit h: level h holds every non-ASCII code point
+    uint64_t ascii[kRunLevels + 1][2] = {};
+  };
+  // The run of `state` filled to at least `levels` levels (1..kRunLevels). The reference is
+  // valid until the next call.
+  const Run& run(int32_t state, int levels);
+
  private:
   static constexpr int32_t kUnknown = -2;
   static constexpr int32_t kRootParent = -1;  // below the root rule: popping here accepts
@@ -94,6 +112,8 @@ class Automaton {
   std::vector<int32_t> trans_;  // 256 per state
   std::vector<Loops> loops_;
   std::vector<uint8_t> loops_known_;
+  std::vector<Run> runs_;
+  std::vector<int32_t> run_index_;  // per state: into runs_, or -1
   int32_t initial_ = kDead;
 };
 

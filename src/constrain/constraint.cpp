@@ -145,6 +145,20 @@ void Matcher::compute_mask(int32_t state, std::vector<uint64_t>& bits) {
         continue;
       }
     }
+    // A subtree no deeper than the run levels whose bytes all stay on the run of `from`.
+    const uint32_t h = t.sub_height[i];
+    if (fast && h <= Automaton::kRunLevels) {
+      const Automaton::Run& r = sh_->automaton.run(from, static_cast<int>(h));
+      if (r.next != Automaton::kDead && (t.sub_ascii[2 * i] & ~r.ascii[h][0]) == 0 &&
+          (t.sub_ascii[2 * i + 1] & ~r.ascii[h][1]) == 0 &&
+          (!(t.sub_flags[i] & TokenTrie::kNonAscii) ||
+           (((r.utf8 >> h) & 1) && !(t.sub_flags[i] & TokenTrie::kBadUtf8)))) {
+        for (uint32_t k = tok_begin[i]; k < tok_begin[t.skip[i]]; ++k)
+          bits[static_cast<size_t>(ids[k]) / 64] |= uint64_t{1} << (ids[k] % 64);
+        i = t.skip[i];
+        continue;
+      }
+    }
     const int32_t next = sh_->automaton.step(from, t.byte[i]);
     if (next == Automaton::kDead) {
       i = t.skip[i];

@@ -76,6 +76,7 @@ void summarize_subtrees(TokenTrie& t) {
   const size_t n = t.byte.size();
   t.sub_ascii.assign(2 * n, 0);
   t.sub_flags.assign(n, 0);
+  t.sub_height.assign(n, 1);
   std::vector<uint32_t> parent(n, 0), path{0};
   struct Utf8 {
     uint32_t cp = 0;
@@ -127,6 +128,8 @@ void summarize_subtrees(TokenTrie& t) {
     t.sub_ascii[2 * p] |= t.sub_ascii[2 * i];
     t.sub_ascii[2 * p + 1] |= t.sub_ascii[2 * i + 1];
     t.sub_flags[p] |= t.sub_flags[i];
+    t.sub_height[p] =
+        std::max<uint16_t>(t.sub_height[p], static_cast<uint16_t>(t.sub_height[i] + 1));
   }
 }
 

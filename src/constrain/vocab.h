@@ -28,6 +28,7 @@ struct TokenTrie {
   // node) and flags.
   std::vector<uint64_t> sub_ascii;
   std::vector<uint8_t> sub_flags;
+  std::vector<uint16_t> sub_height;        // bytes from node i down to its deepest descendant, >= 1
   static constexpr uint8_t kNonAscii = 1;  // some byte >= 0x80
   static constexpr uint8_t kBadUtf8 = 2;   // some byte breaks UTF-8 read from the token start
 };

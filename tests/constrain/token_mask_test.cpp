@@ -43,19 +43,13 @@ TEST(TokenMask, Qwen3BytesRoundTrip) {
   EXPECT_EQ(joined, text);
 }
 
-TEST(TokenMask, Qwen3MaskMatchesBruteForceOnAJsonWalk) {
+// Walks `doc` token by token under `spec`; at every `every`-th step (and the last) the mask must
+// equal a brute-force check of every token's bytes against a separate automaton.
+void check_walk_against_brute_force(const Spec& spec, const std::string& doc, size_t every) {
   const tok::Tokenizer* t = qwen3();
-  if (!t)
-    GTEST_SKIP() << "qwen3 tokenizer not found under " << tok::testing::shared_tokenizer_dir();
+  ASSERT_NE(t, nullptr);
   const int32_t eos = *t->token_to_id("<|im_end|>");
-  const Spec spec{SpecKind::kJsonSchema,
-                  R"({"type":"object","properties":{
-      "name":{"type":"string","maxLength":20},"age":{"type":"integer","minimum":0,"maximum":150},
-      "tags":{"type":"array","items":{"enum":["a","b c"]}}},"required":["name","age"]})",
-                  {}};
   const auto c = compile(spec, *t, std::vector<int32_t>{eos});
-  const std::string doc =
-      "{\"name\": \"J\xC3\xB6rg \\\"J\\\"\", \"age\": 42, \"tags\": [\"b c\", \"a\"]}";
   const std::vector<int32_t> ids = t->encode(doc, false);
   Matcher m(c);
   Automaton reference(c->grammar());
@@ -64,7 +58,7 @@ TEST(TokenMask, Qwen3MaskMatchesBruteForceOnAJsonWalk) {
   const TokenVocab& v = c->vocab();
   for (size_t step = 0; step <= ids.size(); ++step) {
     m.allowed_tokens(bits);
-    if (step % 4 == 0 || step == ids.size()) {  // brute force: every token's bytes from here
+    if (step % every == 0 || step == ids.size()) {  // brute force: every token's bytes from here
       for (int32_t id = 0; id < v.size(); ++id) {
         bool ok = false;
         if (v.usable[static_cast<size_t>(id)]) {
@@ -93,6 +87,46 @@ TEST(TokenMask, Qwen3MaskMatchesBruteForceOnAJsonWalk) {
   EXPECT_FALSE(m.accept_token(*t->token_to_id("<|im_start|>")));
   EXPECT_TRUE(m.accept_token(eos));
   EXPECT_TRUE(m.is_finished());
+}
+
+TEST(TokenMask, Qwen3MaskMatchesBruteForceOnAJsonWalk) {
+  if (!qwen3())
+    GTEST_SKIP() << "qwen3 tokenizer not found under " << tok::testing::shared_tokenizer_dir();
+  check_walk_against_brute_force(
+      {SpecKind::kJsonSchema,
+       R"({"type":"object","properties":{
+      "name":{"type":"string","maxLength":20},"age":{"type":"integer","minimum":0,"maximum":150},
+      "tags":{"type":"array","items":{"enum":["a","b c"]}}},"required":["name","age"]})",
+       {}},
+      "{\"name\": \"J\xC3\xB6rg \\\"J\\\"\", \"age\": 42, \"tags\": [\"b c\", \"a\"]}", 2);
+}
+
+// Counted repetitions (maxLength, minLength, {m,n} inside formats and patterns), nested objects
+// and arrays: the states whose first masks are the most expensive.
+TEST(TokenMask, Qwen3MaskMatchesBruteForceOnCountedRepetitions) {
+  if (!qwen3())
+    GTEST_SKIP() << "qwen3 tokenizer not found under " << tok::testing::shared_tokenizer_dir();
+  check_walk_against_brute_force(
+      {SpecKind::kJsonSchema,
+       R"({"type":"object","properties":{
+      "title":{"type":"string","minLength":3,"maxLength":40},
+      "day":{"type":"string","format":"date"},
+      "sku":{"type":"string","pattern":"^[A-Z]{2}-[0-9]{3,5}$"},
+      "items":{"type":"array","maxItems":4,"items":{"type":"object","properties":{
+        "n":{"type":"integer","minimum":-5,"maximum":5000},"x":{"type":"number"}},
+        "required":["n"]}}},"required":["title","day","sku","items"]})",
+       {}},
+      "{\"title\": \"A long-ish title \xC3\xA9 with  spaces\", \"day\": \"2024-02-28\", "
+      "\"sku\": \"AB-1234\", \"items\": [{\"n\": -3, \"x\": 1.25e-3}, {\"n\": 4999}]}",
+      1);
+}
+
+TEST(TokenMask, Qwen3MaskMatchesBruteForceOnJsonObjectGrammar) {
+  if (!qwen3())
+    GTEST_SKIP() << "qwen3 tokenizer not found under " << tok::testing::shared_tokenizer_dir();
+  check_walk_against_brute_force(
+      {SpecKind::kJsonObject, {}, {}},
+      "{\"a\": {\"b\": [1, {\"c\": \"d\\n\\u00e9\"}, [], true]}, \"e\": null}", 1);
 }
 
 }  // namespace
