@@ -10,7 +10,7 @@ namespace wick::constrain {
 
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 std::string schema_text(const json& v, const std::string& field) {
   if (v.is_string()) return v.get<std::string>();  // some clients send the schema as a string
@@ -122,6 +122,10 @@ std::optional<Spec> spec_from_request(const json& body) {
              "{} and {}: a request may carry only one output constraint", found[0].first,
              found[1].first);
   return found[0].second;
+}
+
+std::optional<Spec> spec_from_request(const nlohmann::json& body) {
+  return spec_from_request(json(body));
 }
 
 }  // namespace wick::constrain

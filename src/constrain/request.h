@@ -12,6 +12,8 @@ namespace wick::constrain {
 
 // nullopt when the request asks for no constraint (no field, or response_format type "text").
 // More than one constraint in one request is an error naming both fields.
+// The ordered form keeps a schema's property order (generated objects follow it).
+std::optional<Spec> spec_from_request(const nlohmann::ordered_json& body);
 std::optional<Spec> spec_from_request(const nlohmann::json& body);
 
 }  // namespace wick::constrain

@@ -12,12 +12,15 @@
 #include "constrain/request.h"
 #include "core/error.h"
 #include "generate/sampling_json.h"
+#include "serve/tool_calls.h"
+#include "serve/tool_request.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
 namespace wick::serve {
 
 using nlohmann::json;
+using ojson = nlohmann::ordered_json;
 
 ApiError::ApiError(int status_, std::string message, std::string param_, std::string code_)
     : std::runtime_error(std::move(message)),
@@ -48,7 +51,8 @@ namespace {
 }
 
 // The field, or null when absent or null.
-const json* field(const json& body, const std::string& name) {
+template <class J>
+const J* field(const J& body, const std::string& name) {
   auto it = body.find(name);
   return it == body.end() || it->is_null() ? nullptr : &*it;
 }
@@ -111,7 +115,7 @@ class GrammarConstraint : public TokenConstraint {
   constrain::Matcher matcher_;
 };
 
-const char* constraint_field(const json& body) {
+const char* constraint_field(const ojson& body) {
   for (const char* name : {"response_format", "grammar", "json_schema", "structured_outputs",
                            "guided_json", "guided_regex", "guided_choice", "guided_grammar"})
     if (field(body, name)) return name;
@@ -135,18 +139,31 @@ std::shared_ptr<const constrain::Constraint> compile_cached(const constrain::Spe
   return compiled;
 }
 
-void parse_constraint(const json& body, RequestSpec& spec, const ServedModel& m) {
+// body: ordered, so that a schema's properties keep the client's order in the output.
+void parse_constraint(const ojson& body, RequestSpec& spec, const ServedModel& m,
+                      const ToolsRequest* tools) {
   std::optional<constrain::Spec> cs;
   std::shared_ptr<const constrain::Constraint> compiled;
+  std::string name = constraint_field(body);
   try {
     cs = constrain::spec_from_request(body);
+    if (tools && tools->constrained()) {  // tool_choice required / a named function
+      if (cs)
+        throw ApiError(400,
+                       fmt::format("tool_choice and {}: a request may carry only one output "
+                                   "constraint",
+                                   name),
+                       "tool_choice", "invalid_value");
+      cs = constrain::Spec{constrain::SpecKind::kGrammar, tool_call_gbnf(*tools), {}};
+      name = "tools";
+    }
     if (!cs) return;
     if (m.tokenizer == nullptr)
-      throw ApiError(400, "constrained output needs the model's tokenizer, which it lacks",
-                     constraint_field(body), "unsupported");
+      throw ApiError(400, "constrained output needs the model's tokenizer, which it lacks", name,
+                     "unsupported");
     compiled = compile_cached(*cs, m);
   } catch (const Error& e) {
-    throw ApiError(400, e.what(), constraint_field(body), "invalid_value");
+    throw ApiError(400, e.what(), name, "invalid_value");
   }
   spec.constraint = [compiled] { return std::make_unique<GrammarConstraint>(compiled); };
 }
@@ -180,24 +197,46 @@ const tok::Tokenizer& need_tokenizer(const ServedModel& m, const char* what) {
   return *m.tokenizer;
 }
 
-std::vector<int32_t> chat_prompt(const json& body, const ServedModel& m) {
-  const json* msgs = field(body, "messages");
+// An assistant turn's tool_calls and a tool turn's tool_call_id, as OpenAI defines them.
+void check_tool_turn(const ojson& msg, const std::string& name) {
+  if (const ojson* calls = field(msg, "tool_calls")) {
+    if (!calls->is_array()) bad_field(name + ".tool_calls", "an array of tool calls");
+    for (size_t k = 0; k < calls->size(); ++k) {
+      const ojson& tc = (*calls)[k];
+      const std::string at = fmt::format("{}.tool_calls[{}]", name, k);
+      const ojson* fn = tc.is_object() ? field(tc, "function") : nullptr;
+      if (!fn || !fn->is_object() || !fn->contains("name") || !(*fn)["name"].is_string())
+        bad_field(at, "an object {\"id\", \"type\": \"function\", \"function\": {\"name\", "
+                      "\"arguments\"}}");
+      if (const ojson* a = field(*fn, "arguments"); a && !a->is_string() && !a->is_object())
+        bad_field(at + ".function.arguments", "a JSON string");
+    }
+  }
+  if (const ojson* id = field(msg, "tool_call_id"); id && !id->is_string())
+    bad_field(name + ".tool_call_id", "a string");
+}
+
+std::vector<int32_t> chat_prompt(const ojson& body, const ServedModel& m,
+                                 const ToolsRequest& tools) {
+  const ojson* msgs = field(body, "messages");
   if (!msgs || !msgs->is_array() || msgs->empty())
     bad_field("messages", "a non-empty array of messages");
   for (size_t i = 0; i < msgs->size(); ++i) {
-    const json& msg = (*msgs)[i];
+    const ojson& msg = (*msgs)[i];
     const std::string name = fmt::format("messages[{}]", i);
     if (!msg.is_object()) bad_field(name, "an object");
     if (!msg.contains("role") || !msg["role"].is_string()) bad_field(name + ".role", "a string");
     if (msg.contains("content") && !msg["content"].is_null() && !msg["content"].is_string() &&
         !msg["content"].is_array())
       bad_field(name + ".content", "a string or an array of content parts");
+    check_tool_turn(msg, name);
   }
   if (!m.chat_template)
     throw ApiError(400, "the model has no chat template; use /v1/completions", "messages");
   std::string text;
   try {
-    text = m.chat_template->render(*msgs, true);
+    text = m.chat_template->render(messages_for_template(*msgs, tools, m.chat_template->source()),
+                                   true, tools.tools);
   } catch (const Error& e) {
     throw ApiError(400, fmt::format("messages: the chat template failed: {}", e.what()),
                    "messages");
@@ -230,12 +269,23 @@ void check_model(const json& body, const ServedModel& m) {
 }
 
 CompletionRequest parse_completion(const json& body, bool chat, const ServedModel& m) {
-  if (!body.is_object()) throw ApiError(400, "the request body must be a JSON object");
+  return parse_completion(ojson(body), chat, m);
+}
+
+CompletionRequest parse_completion(const ojson& obody, bool chat, const ServedModel& m) {
+  if (!obody.is_object()) throw ApiError(400, "the request body must be a JSON object");
+  const json body = obody;  // the scalar fields; schemas and messages are read from obody
   check_model(body, m);
   CompletionRequest r;
   r.chat = chat;
   RequestSpec& s = r.spec;
-  s.prompt = chat ? chat_prompt(body, m) : completion_prompt(body, m);
+  ToolsRequest tools;
+  if (chat) {
+    tools = parse_tools(obody, m.chat_template ? tool_format_from_template(m.chat_template->source())
+                                               : ToolFormat::kHermes);
+    if (tools.parse_output()) r.tools = std::make_shared<const ToolsRequest>(tools);
+  }
+  s.prompt = chat ? chat_prompt(obody, m, tools) : completion_prompt(body, m);
   const char* prompt_field = chat ? "messages" : "prompt";
   if (s.prompt.empty()) bad_field(prompt_field, "a non-empty prompt");
   const auto len = static_cast<int64_t>(s.prompt.size());
@@ -268,7 +318,7 @@ CompletionRequest parse_completion(const json& body, bool chat, const ServedMode
     if (!so->is_object()) bad_field("stream_options", "an object");
     r.include_usage = bool_field(*so, "include_usage", false);
   }
-  parse_constraint(body, s, m);
+  parse_constraint(obody, s, m, r.tools.get());
   return r;
 }
 
@@ -390,6 +440,22 @@ std::vector<std::string> CompletionWriter::chunks(const Event& ev) {
   if (req_.chat && !c.started)
     out.push_back(choice_json({{"role", "assistant"}, {"content", ""}}, nullptr, nullptr));
   c.started = true;
+  if (req_.tools && ev.finish != Finish::kError) {  // content and tool-call deltas
+    std::vector<json> deltas = tool_deltas(c, ev);
+    const bool lp = req_.spec.logprobs && !ev.tokens.empty();
+    if (deltas.empty() && lp) deltas.push_back(json::object());
+    for (size_t k = 0; k < deltas.size(); ++k)
+      out.push_back(choice_json(std::move(deltas[k]),
+                                k == 0 && lp ? logprobs_json(ev.tokens, c.text.size()) : json(),
+                                nullptr));
+    c.text += ev.text;
+    if (ev.finish != Finish::kNone) {
+      const bool calls = c.tool_parser->calls() > 0 && ev.finish == Finish::kStop;
+      out.push_back(
+          choice_json(json::object(), nullptr, calls ? "tool_calls" : finish_reason_name(ev.finish)));
+    }
+    return out;
+  }
   if (!ev.text.empty() || (req_.spec.logprobs && !ev.tokens.empty())) {
     json lp = req_.spec.logprobs ? logprobs_json(ev.tokens, c.text.size()) : json(nullptr);
     out.push_back(choice_json(req_.chat ? json{{"content", ev.text}} : json(ev.text), lp, nullptr));
@@ -402,6 +468,46 @@ std::vector<std::string> CompletionWriter::chunks(const Event& ev) {
         choice_json(req_.chat ? json::object() : json(""), nullptr, finish_reason_name(ev.finish)));
   }
   return out;
+}
+
+std::vector<json> CompletionWriter::tool_deltas(Choice& c, const Event& ev) {
+  if (!c.tool_parser) c.tool_parser = std::make_shared<ToolCallParser>(req_.tools->parser_options());
+  std::vector<ToolCallDelta> ds;
+  c.tool_parser->feed(ev.text, ds);
+  if (ev.finish != Finish::kNone) c.tool_parser->finish(ds);
+  std::vector<json> out;
+  for (ToolCallDelta& d : ds) {
+    if (d.kind == ToolCallDelta::kContent) {
+      out.push_back({{"content", std::move(d.text)}});
+      continue;
+    }
+    json call = {{"index", d.index}};
+    if (d.kind == ToolCallDelta::kCallStart) {
+      call["id"] = d.id;
+      call["type"] = "function";
+      call["function"] = {{"name", d.text}, {"arguments", ""}};
+    } else {
+      call["function"] = {{"arguments", d.text}};
+    }
+    out.push_back({{"tool_calls", json::array({call})}});
+  }
+  return out;
+}
+
+json CompletionWriter::message_json(const Choice& c, std::string& finish) const {
+  if (!req_.tools) return {{"role", "assistant"}, {"content", c.text}};
+  const ParsedMessage pm = parse_tool_output(c.text, req_.tools->parser_options());
+  json msg = {{"role", "assistant"}, {"content", pm.content}};
+  if (pm.calls.empty()) return msg;
+  if (pm.content.empty()) msg["content"] = nullptr;
+  json calls = json::array();
+  for (const ParsedToolCall& call : pm.calls)
+    calls.push_back({{"id", call.id},
+                     {"type", "function"},
+                     {"function", {{"name", call.name}, {"arguments", call.arguments}}}});
+  msg["tool_calls"] = calls;
+  if (c.finish == Finish::kStop) finish = "tool_calls";
+  return msg;
 }
 
 std::string CompletionWriter::usage_chunk() const {
@@ -425,11 +531,13 @@ std::string CompletionWriter::response() const {
   for (size_t i = 0; i < choices_.size(); ++i) {
     const Choice& c = choices_[i];
     json lp = req_.spec.logprobs ? logprobs_json(c.tokens, 0) : json(nullptr);
-    json ch = {{"index", i}, {"logprobs", lp}, {"finish_reason", finish_reason_name(c.finish)}};
+    std::string finish = finish_reason_name(c.finish);
+    json ch = {{"index", i}, {"logprobs", lp}};
     if (req_.chat)
-      ch["message"] = {{"role", "assistant"}, {"content", c.text}};
+      ch["message"] = message_json(c, finish);
     else
       ch["text"] = c.text;
+    ch["finish_reason"] = finish;
     choices.push_back(ch);
   }
   json j = {{"id", id_},           {"object", req_.chat ? "chat.completion" : "text_completion"},

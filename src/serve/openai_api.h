@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -18,6 +19,9 @@ class ChatTemplate;
 }  // namespace wick::tok
 
 namespace wick::serve {
+
+struct ToolsRequest;
+class ToolCallParser;
 
 // An error the client caused (or must know about), in OpenAI's shape:
 // {"error": {"message", "type", "param", "code"}} with an HTTP status.
@@ -43,9 +47,13 @@ struct CompletionRequest {
   bool stream = false;
   bool include_usage = false;
   RequestSpec spec;
+  std::shared_ptr<const ToolsRequest> tools;  // chat with tools (tool_request.h); else null
 };
 
-// Throws ApiError (400 naming the field, 404 for an unknown model).
+// Throws ApiError (400 naming the field, 404 for an unknown model). The ordered form keeps the
+// key order of schemas (response_format, tools' parameters) and messages as the client sent it.
+CompletionRequest parse_completion(const nlohmann::ordered_json& body, bool chat,
+                                   const ServedModel& m);
 CompletionRequest parse_completion(const nlohmann::json& body, bool chat, const ServedModel& m);
 // The inputs of an embeddings request as token lists.
 std::vector<std::vector<int32_t>> parse_embedding_input(const nlohmann::json& body,
@@ -72,7 +80,11 @@ class CompletionWriter {
     std::vector<TokenOut> tokens;
     Finish finish = Finish::kNone;
     bool started = false;  // stream: the role chunk went out
+    std::shared_ptr<ToolCallParser> tool_parser;  // stream with tools: parses as text comes
   };
+  // Stream with tools: the delta objects one event's text (and its finish) becomes.
+  std::vector<nlohmann::json> tool_deltas(Choice& c, const Event& ev);
+  nlohmann::json message_json(const Choice& c, std::string& finish) const;
   nlohmann::json logprobs_json(const std::vector<TokenOut>& tokens, size_t text_offset) const;
   nlohmann::json usage() const;
   nlohmann::json chunk_base() const;

@@ -220,8 +220,8 @@ bool Server::route(HttpConnection& c, HttpRequest& req, const std::string& path,
       throw ApiError(
           405, fmt::format("{} {}: method not allowed", std::string(req.method_string()), path));
   };
-  auto body_json = [&] {
-    json j = json::parse(req.body(), nullptr, false);
+  auto body_json = [&] {  // ordered: schemas in it keep their property order
+    nlohmann::ordered_json j = nlohmann::ordered_json::parse(req.body(), nullptr, false);
     if (j.is_discarded())
       throw ApiError(400, "the request body is not valid JSON", "", "invalid_json");
     if (!j.is_object()) throw ApiError(400, "the request body must be a JSON object");
@@ -313,7 +313,8 @@ bool Server::route(HttpConnection& c, HttpRequest& req, const std::string& path,
   throw ApiError(404, fmt::format("no route for {} {}", std::string(req.method_string()), path));
 }
 
-bool Server::generate(HttpConnection& c, const json& body, bool chat, bool keep_alive,
+bool Server::generate(HttpConnection& c, const nlohmann::ordered_json& body, bool chat,
+                      bool keep_alive,
                       int& status) {
   const CompletionRequest req = parse_completion(body, chat, model_);
   const uint64_t id = next_request_id_++;

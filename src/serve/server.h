@@ -43,7 +43,7 @@ class Server {
   bool handle(HttpConnection& c, HttpRequest& req);
   bool route(HttpConnection& c, HttpRequest& req, const std::string& path, bool keep_alive,
              int& status);
-  bool generate(HttpConnection& c, const nlohmann::json& body, bool chat, bool keep_alive,
+  bool generate(HttpConnection& c, const nlohmann::ordered_json& body, bool chat, bool keep_alive,
                 int& status);
   std::string embeddings(const nlohmann::json& body);
   void serve_websocket(HttpConnection& c, HttpRequest& req);

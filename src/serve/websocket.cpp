@@ -102,7 +102,7 @@ void Server::serve_websocket(HttpConnection& c, HttpRequest& req) {
     if (!receive(text)) return;
     uint64_t id = 0;
     try {
-      const json body = json::parse(text, nullptr, false);
+      const nlohmann::ordered_json body = nlohmann::ordered_json::parse(text, nullptr, false);
       if (body.is_discarded() || !body.is_object())
         throw ApiError(400, "a message must be a JSON object", "", "invalid_json");
       if (body.contains("type") && body["type"] == "cancel") continue;  // nothing runs

@@ -9,7 +9,8 @@ namespace wick::tok {
 
 ChatTemplate::ChatTemplate(const std::string& source, std::string bos_token, std::string eos_token,
                            const jinja::RenderLimits& limits)
-    : template_(jinja::parse_template(source)),
+    : source_(source),
+      template_(jinja::parse_template(source)),
       bos_token_(std::move(bos_token)),
       eos_token_(std::move(eos_token)),
       limits_(limits) {}

@@ -30,11 +30,14 @@ class ChatTemplate {
   std::string render(const nlohmann::json& messages, bool add_generation_prompt,
                      const nlohmann::json& tools = nullptr,
                      const nlohmann::json& extra_context = nlohmann::json::object()) const;
+  // The template's text (the server reads which tool-call syntax it teaches the model).
+  const std::string& source() const { return source_; }
 
  private:
   std::string render_values(jinja::Value messages, bool add_generation_prompt, jinja::Value tools,
                             const jinja::Value& extra_context) const;
 
+  std::string source_;
   std::shared_ptr<const jinja::Template> template_;
   std::string bos_token_;
   std::string eos_token_;
