@@ -213,7 +213,12 @@ bool ToolCallParser::step_text(std::vector<ToolCallDelta>& out) {
       buf_.clear();
       return false;
     }
-    if (buf_[i] == (opt_.format == ToolFormat::kLlama3 ? '{' : '[')) {
+    const std::string_view rest = std::string_view(buf_).substr(i);
+    const std::string_view marker = open_marker(opt_.format);
+    if (rest.size() < marker.size() && marker.substr(0, rest.size()) == rest)
+      return false;  // maybe the marker: wait
+    if (rest.substr(0, marker.size()) != marker &&
+        buf_[i] == (opt_.format == ToolFormat::kLlama3 ? '{' : '[')) {
       buf_.erase(0, i);
       enter_call("");
       return true;
