@@ -219,6 +219,7 @@ bool ToolCallParser::step_text(std::vector<ToolCallDelta>& out) {
       return false;  // maybe the marker: wait
     if (rest.substr(0, marker.size()) != marker &&
         buf_[i] == (opt_.format == ToolFormat::kLlama3 ? '{' : '[')) {
+      content(std::string_view(buf_).substr(0, i), out);  // held like any whitespace
       buf_.erase(0, i);
       enter_call("");
       return true;

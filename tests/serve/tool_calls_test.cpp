@@ -176,10 +176,14 @@ TEST(ToolCallParser, MistralArrayWithAndWithoutMarker) {
       expect_split_invariant(text, opts(ToolFormat::kMistral, constrained));
     }
   }
-  const std::string bad = "[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": 3}]";
-  const ParsedMessage m = parse_tool_output(bad, opts(ToolFormat::kMistral));
-  EXPECT_TRUE(m.calls.empty());
-  EXPECT_EQ(m.content, bad);
+  for (const std::string& bad :
+       {std::string("[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": 3}]"),
+        std::string("\n[TOOL\n[1, 2]")}) {  // leading whitespace kept when it is no call
+    const ParsedMessage m = parse_tool_output(bad, opts(ToolFormat::kMistral));
+    EXPECT_TRUE(m.calls.empty());
+    EXPECT_EQ(m.content, bad);
+    expect_split_invariant(bad, opts(ToolFormat::kMistral));
+  }
 }
 
 TEST(ToolCallParser, ConstrainedStreamsArgumentsBeforeTheCallEnds) {
