@@ -120,12 +120,16 @@ void ThreadPool::run_tasks(int64_t n_tasks, const std::function<void(int64_t)>& 
   }
   // Callers on different threads take turns (the server's threads may share the global pool).
   std::lock_guard<std::mutex> lock(run_mutex_);
-  // The previous job's tasks are all claimed and done, so no thread reads these until the new
-  // state below is published.
+  // The previous job's tasks are all claimed and done. Close the counter first: a worker that
+  // read the previous job's (fully claimed) state and then sees the new task_ / n_tasks_ would
+  // otherwise claim against that old state before the new generation is stored, run a task the
+  // caller also runs and push done_ past n_tasks (the caller then waits forever). Its
+  // compare-exchange now fails, and the closed state has no task left to claim.
+  const uint64_t generation = (state_.load(std::memory_order_relaxed) >> 32) + 1;
+  state_.store((generation << 32) | kTaskMask, std::memory_order_release);
   task_.store(&task, std::memory_order_release);
   n_tasks_.store(n_tasks, std::memory_order_release);
   done_.store(0, std::memory_order_release);
-  const uint64_t generation = (state_.load(std::memory_order_relaxed) >> 32) + 1;
   state_.store(generation << 32, std::memory_order_release);
   wake_.fetch_add(1, std::memory_order_acq_rel);
   wake_.notify_all();
