@@ -206,8 +206,9 @@ void check_tool_turn(const ojson& msg, const std::string& name) {
       const std::string at = fmt::format("{}.tool_calls[{}]", name, k);
       const ojson* fn = tc.is_object() ? field(tc, "function") : nullptr;
       if (!fn || !fn->is_object() || !fn->contains("name") || !(*fn)["name"].is_string())
-        bad_field(at, "an object {\"id\", \"type\": \"function\", \"function\": {\"name\", "
-                      "\"arguments\"}}");
+        bad_field(at,
+                  "an object {\"id\", \"type\": \"function\", \"function\": {\"name\", "
+                  "\"arguments\"}}");
       if (const ojson* a = field(*fn, "arguments"); a && !a->is_string() && !a->is_object())
         bad_field(at + ".function.arguments", "a JSON string");
     }
@@ -281,8 +282,9 @@ CompletionRequest parse_completion(const ojson& obody, bool chat, const ServedMo
   RequestSpec& s = r.spec;
   ToolsRequest tools;
   if (chat) {
-    tools = parse_tools(obody, m.chat_template ? tool_format_from_template(m.chat_template->source())
-                                               : ToolFormat::kHermes);
+    tools =
+        parse_tools(obody, m.chat_template ? tool_format_from_template(m.chat_template->source())
+                                           : ToolFormat::kHermes);
     if (tools.parse_output()) r.tools = std::make_shared<const ToolsRequest>(tools);
   }
   s.prompt = chat ? chat_prompt(obody, m, tools) : completion_prompt(body, m);
@@ -451,8 +453,8 @@ std::vector<std::string> CompletionWriter::chunks(const Event& ev) {
     c.text += ev.text;
     if (ev.finish != Finish::kNone) {
       const bool calls = c.tool_parser->calls() > 0 && ev.finish == Finish::kStop;
-      out.push_back(
-          choice_json(json::object(), nullptr, calls ? "tool_calls" : finish_reason_name(ev.finish)));
+      out.push_back(choice_json(json::object(), nullptr,
+                                calls ? "tool_calls" : finish_reason_name(ev.finish)));
     }
     return out;
   }
@@ -471,7 +473,8 @@ std::vector<std::string> CompletionWriter::chunks(const Event& ev) {
 }
 
 std::vector<json> CompletionWriter::tool_deltas(Choice& c, const Event& ev) {
-  if (!c.tool_parser) c.tool_parser = std::make_shared<ToolCallParser>(req_.tools->parser_options());
+  if (!c.tool_parser)
+    c.tool_parser = std::make_shared<ToolCallParser>(req_.tools->parser_options());
   std::vector<ToolCallDelta> ds;
   c.tool_parser->feed(ev.text, ds);
   if (ev.finish != Finish::kNone) c.tool_parser->finish(ds);

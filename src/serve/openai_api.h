@@ -79,7 +79,7 @@ class CompletionWriter {
     std::string text;
     std::vector<TokenOut> tokens;
     Finish finish = Finish::kNone;
-    bool started = false;  // stream: the role chunk went out
+    bool started = false;                         // stream: the role chunk went out
     std::shared_ptr<ToolCallParser> tool_parser;  // stream with tools: parses as text comes
   };
   // Stream with tools: the delta objects one event's text (and its finish) becomes.

@@ -314,8 +314,7 @@ bool Server::route(HttpConnection& c, HttpRequest& req, const std::string& path,
 }
 
 bool Server::generate(HttpConnection& c, const nlohmann::ordered_json& body, bool chat,
-                      bool keep_alive,
-                      int& status) {
+                      bool keep_alive, int& status) {
   const CompletionRequest req = parse_completion(body, chat, model_);
   const uint64_t id = next_request_id_++;
   auto channel = std::make_shared<EventChannel>();

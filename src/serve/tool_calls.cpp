@@ -21,7 +21,9 @@ constexpr std::string_view kHermesClose = "</tool_call>";
 constexpr std::string_view kPythonTag = "<|python_tag|>";
 constexpr std::string_view kMistralOpen = "[TOOL_CALLS]";
 
-bool is_ws(char c) { return kWs.find(c) != std::string_view::npos; }
+bool is_ws(char c) {
+  return kWs.find(c) != std::string_view::npos;
+}
 
 std::string_view open_marker(ToolFormat f) {
   switch (f) {
@@ -43,8 +45,7 @@ size_t partial_marker(std::string_view s, std::string_view marker) {
 }
 
 std::string new_call_id() {
-  static constexpr char kAlnum[] =
-      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  static constexpr char kAlnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   thread_local std::mt19937_64 rng{std::random_device{}()};
   std::string id = "call_";
   for (int i = 0; i < 24; ++i) id += kAlnum[rng() % (sizeof(kAlnum) - 1)];
@@ -80,8 +81,7 @@ bool call_from_json(const ojson& j, const std::vector<std::string>& names, std::
 
 // Llama 3: one or more call objects separated by whitespace or ';'. Mistral: a JSON array of
 // them. Each as (name, arguments); empty when the text is not entirely calls.
-std::vector<std::pair<std::string, std::string>> call_sequence(std::string_view text,
-                                                               ToolFormat f,
+std::vector<std::pair<std::string, std::string>> call_sequence(std::string_view text, ToolFormat f,
                                                                const std::vector<std::string>& n) {
   std::vector<std::pair<std::string, std::string>> calls;
   std::vector<ojson> objects;
@@ -171,8 +171,7 @@ void ToolCallParser::content(std::string_view text, std::vector<ToolCallDelta>& 
     pending_ws_ += text;
     return;
   }
-  push({ToolCallDelta::kContent, 0, pending_ws_ + std::string(text.substr(0, last + 1)), {}},
-       out);
+  push({ToolCallDelta::kContent, 0, pending_ws_ + std::string(text.substr(0, last + 1)), {}}, out);
   pending_ws_ = std::string(text.substr(last + 1));
   seen_text_ = true;
 }
@@ -417,8 +416,7 @@ void ToolCallParser::finish(std::vector<ToolCallDelta>& out) {
     default:  // a streamed call (complete or cut off) is already out
       break;
   }
-  if (calls_ == 0 && !pending_ws_.empty())
-    push({ToolCallDelta::kContent, 0, pending_ws_, {}}, out);
+  if (calls_ == 0 && !pending_ws_.empty()) push({ToolCallDelta::kContent, 0, pending_ws_, {}}, out);
   pending_ws_.clear();
   buf_.clear();
   state_ = State::kDone;

@@ -78,8 +78,8 @@ void parse_choice(const ojson& c, ToolsRequest& r) {
     r.choice = ToolChoice::kFunction;
     r.function = name->get<std::string>();
     if (std::find(r.names.begin(), r.names.end(), r.function) == r.names.end())
-      bad("tool_choice", fmt::format("function \"{}\" is not among the request's tools",
-                                     r.function));
+      bad("tool_choice",
+          fmt::format("function \"{}\" is not among the request's tools", r.function));
   } else {
     bad("tool_choice", expected);
   }
@@ -93,10 +93,9 @@ std::string tools_system_text(const ojson& tools) {
       "You may call one or more functions to help with the user's request. The functions are "
       "described as JSON schemas inside <tools></tools>:\n<tools>\n";
   for (const ojson& t : tools) s += t.dump() + "\n";
-  s +=
-      "</tools>\nTo call a function, write a JSON object with its name and arguments inside "
-      "<tool_call></tool_call> tags:\n<tool_call>\n{\"name\": \"function name\", "
-      "\"arguments\": {\"argument name\": \"value\"}}\n</tool_call>";
+  s += "</tools>\nTo call a function, write a JSON object with its name and arguments inside "
+       "<tool_call></tool_call> tags:\n<tool_call>\n{\"name\": \"function name\", "
+       "\"arguments\": {\"argument name\": \"value\"}}\n</tool_call>";
   return s;
 }
 
@@ -141,13 +140,14 @@ ToolsRequest parse_tools(const ojson& body, ToolFormat format) {
   return r;
 }
 
-bool template_takes_tools(std::string_view src) { return src.find("tools") != src.npos; }
+bool template_takes_tools(std::string_view src) {
+  return src.find("tools") != src.npos;
+}
 
 ojson messages_for_template(const ojson& messages, const ToolsRequest& tools,
                             std::string_view src) {
   const bool knows_calls = src.find("tool_calls") != src.npos;
-  const bool knows_tool_role =
-      src.find("'tool'") != src.npos || src.find("\"tool\"") != src.npos;
+  const bool knows_tool_role = src.find("'tool'") != src.npos || src.find("\"tool\"") != src.npos;
   ojson out = ojson::array();
   bool last_was_result = false;
   for (const ojson& msg : messages) {
@@ -205,8 +205,8 @@ std::string tool_call_gbnf(const ToolsRequest& r) {
   const char* key = r.format == ToolFormat::kLlama3 ? "parameters" : "arguments";
   std::string rules, alts;
   for (size_t k = 0; k < fns.size(); ++k) {
-    const size_t i = static_cast<size_t>(
-        std::find(r.names.begin(), r.names.end(), fns[k]) - r.names.begin());
+    const size_t i =
+        static_cast<size_t>(std::find(r.names.begin(), r.names.end(), fns[k]) - r.names.begin());
     const ojson& fn = r.tools[i]["function"];
     const std::string at = fmt::format("tools[{}].function.parameters", i);
     ojson params = {{"type", "object"}, {"properties", ojson::object()}};

@@ -61,7 +61,9 @@ void expect_split_invariant(const std::string& text, const ToolParserOptions& o)
   expect_same(whole, feed_pieces(bytes, o), "bytewise: " + text);
 }
 
-ojson args_of(const ParsedToolCall& c) { return ojson::parse(c.arguments); }
+ojson args_of(const ParsedToolCall& c) {
+  return ojson::parse(c.arguments);
+}
 
 TEST(ToolCallParser, HermesSingleCallWithTextBefore) {
   const std::string text =
@@ -93,7 +95,8 @@ TEST(ToolCallParser, HermesSeveralCallsKeepOrderAndDropLayoutWhitespace) {
     EXPECT_NE(m.calls[0].id, m.calls[1].id);
     expect_split_invariant(text, opts(ToolFormat::kHermes, constrained));
     // parallel_tool_calls false: only the first call
-    const ParsedMessage one = parse_tool_output(text, opts(ToolFormat::kHermes, constrained, false));
+    const ParsedMessage one =
+        parse_tool_output(text, opts(ToolFormat::kHermes, constrained, false));
     ASSERT_EQ(one.calls.size(), 1u);
     EXPECT_EQ(one.calls[0].name, "get_weather");
   }
@@ -151,8 +154,8 @@ TEST(ToolCallParser, Llama3JsonWithAndWithoutPythonTag) {
     expect_split_invariant(two, opts(ToolFormat::kLlama3, constrained));
   }
   // JSON that is not a call, and text, stay content
-  for (const std::string& text : {std::string("{\"answer\": 42}"),
-                                 std::string("The call would be {\"name\": \"search\"}")}) {
+  for (const std::string& text :
+       {std::string("{\"answer\": 42}"), std::string("The call would be {\"name\": \"search\"}")}) {
     const ParsedMessage m = parse_tool_output(text, opts(ToolFormat::kLlama3));
     EXPECT_TRUE(m.calls.empty());
     EXPECT_EQ(m.content, text);
@@ -245,17 +248,19 @@ TEST(ToolRequest, MalformedToolsAreRejectedNamingTheField) {
   EXPECT_EQ(rejected_param({{"tools", {tool("f"), tool("f")}}}), "tools[1].function.name");
   EXPECT_EQ(rejected_param({{"tools", {tool("f", "string")}}}), "tools[0].function.parameters");
   EXPECT_EQ(rejected_param({{"tools", ok}, {"tool_choice", "sometimes"}}), "tool_choice");
-  EXPECT_EQ(rejected_param({{"tools", ok},
-                            {"tool_choice", {{"type", "function"}, {"function", {{"name", "x"}}}}}}),
-            "tool_choice");
+  EXPECT_EQ(
+      rejected_param(
+          {{"tools", ok}, {"tool_choice", {{"type", "function"}, {"function", {{"name", "x"}}}}}}),
+      "tool_choice");
   EXPECT_EQ(rejected_param({{"tool_choice", "required"}}), "tool_choice");
   EXPECT_EQ(rejected_param({{"tools", ok}, {"parallel_tool_calls", 1}}), "parallel_tool_calls");
   EXPECT_EQ(rejected_param({{"tools", ok}, {"tool_choice", "none"}}), "(accepted)");
 
-  const ToolsRequest r = parse_tools(
-      {{"tools", ok}, {"tool_choice", {{"type", "function"}, {"function", {{"name", "get_weather"}}}}},
-       {"parallel_tool_calls", false}},
-      ToolFormat::kMistral);
+  const ToolsRequest r =
+      parse_tools({{"tools", ok},
+                   {"tool_choice", {{"type", "function"}, {"function", {{"name", "get_weather"}}}}},
+                   {"parallel_tool_calls", false}},
+                  ToolFormat::kMistral);
   EXPECT_EQ(r.choice, ToolChoice::kFunction);
   EXPECT_EQ(r.function, "get_weather");
   EXPECT_FALSE(r.parallel);
@@ -267,9 +272,9 @@ TEST(ToolRequest, MalformedToolsAreRejectedNamingTheField) {
 TEST(ToolRequest, UnenforceableParametersNameThePath) {
   const ojson params = {{"type", "object"},
                         {"properties", {{"a", {{"type", "integer"}, {"multipleOf", 3}}}}}};
-  ToolsRequest r = parse_tools({{"tools", {tool("search"), tool("f", params)}},
-                                {"tool_choice", "required"}},
-                               ToolFormat::kHermes);
+  ToolsRequest r =
+      parse_tools({{"tools", {tool("search"), tool("f", params)}}, {"tool_choice", "required"}},
+                  ToolFormat::kHermes);
   try {
     tool_call_gbnf(r);
     FAIL() << "accepted a schema with multipleOf";
@@ -285,11 +290,11 @@ TEST(ToolRequest, UnenforceableParametersNameThePath) {
 // The grammar of tool_choice required / named: its sentences are calls in the model's syntax
 // whose arguments follow the schema, and the constrained parser reads them back.
 TEST(ToolRequest, GrammarAcceptsExactlyValidCalls) {
-  const ojson weather = {{"type", "object"},
-                         {"properties",
-                          {{"unit", {{"enum", {"c", "f"}}}},
-                           {"city", {{"type", "string"}, {"maxLength", 10}}}}},
-                         {"required", {"unit", "city"}}};
+  const ojson weather = {
+      {"type", "object"},
+      {"properties",
+       {{"unit", {{"enum", {"c", "f"}}}}, {"city", {{"type", "string"}, {"maxLength", 10}}}}},
+      {"required", {"unit", "city"}}};
   const ojson search = {{"type", "object"},
                         {"properties", {{"q", {{"type", "string"}}}}},
                         {"required", {"q"}},
@@ -306,8 +311,7 @@ TEST(ToolRequest, GrammarAcceptsExactlyValidCalls) {
        "\n<tool_call>\n{\"name\": \"noargs\", \"arguments\": {}}\n</tool_call>",
        "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\", \"unit\": "
        "\"c\"}}\n</tool_call>"},
-      {ToolFormat::kLlama3,
-       "{\"name\": \"search\", \"parameters\": {\"q\": \"x\"}}",
+      {ToolFormat::kLlama3, "{\"name\": \"search\", \"parameters\": {\"q\": \"x\"}}",
        "\n{\"name\": \"noargs\", \"parameters\": {}}",
        "{\"name\": \"search\", \"parameters\": {\"q\": 1}}"},
       {ToolFormat::kMistral,
@@ -340,9 +344,10 @@ TEST(ToolRequest, GrammarAcceptsExactlyValidCalls) {
     EXPECT_TRUE(constrain::grammar_accepts(g1, one));
     EXPECT_FALSE(constrain::grammar_accepts(g1, c.good + c.good2));
     // a named function: only that one
-    ToolsRequest named = parse_tools(
-        {{"tools", tools}, {"tool_choice", {{"type", "function"}, {"function", {{"name", "noargs"}}}}}},
-        c.format);
+    ToolsRequest named =
+        parse_tools({{"tools", tools},
+                     {"tool_choice", {{"type", "function"}, {"function", {{"name", "noargs"}}}}}},
+                    c.format);
     const constrain::Grammar gn =
         constrain::spec_to_grammar({constrain::SpecKind::kGrammar, tool_call_gbnf(named), {}});
     EXPECT_FALSE(constrain::grammar_accepts(gn, one));
@@ -374,7 +379,8 @@ ojson history() {
 }
 
 TEST(ToolTemplate, ToolsAndHistoryRenderThroughATemplateThatKnowsThem) {
-  const ojson params = {{"type", "object"}, {"properties", {{"z", {{"type", "string"}}}, {"a", {{"type", "string"}}}}}};
+  const ojson params = {{"type", "object"},
+                        {"properties", {{"z", {{"type", "string"}}}, {"a", {{"type", "string"}}}}}};
   const ToolsRequest r =
       parse_tools({{"tools", {tool("get_weather", params)}}}, ToolFormat::kHermes);
   const tok::ChatTemplate t(kHermesTemplate, "<s>", "</s>");
@@ -388,8 +394,7 @@ TEST(ToolTemplate, ToolsAndHistoryRenderThroughATemplateThatKnowsThem) {
 }
 
 TEST(ToolTemplate, ATemplateWithoutToolsGetsThemWrittenIn) {
-  const std::string plain =
-      "{% for m in messages %}<{{ m.role }}>{{ m.content }}\n{% endfor %}";
+  const std::string plain = "{% for m in messages %}<{{ m.role }}>{{ m.content }}\n{% endfor %}";
   const ToolsRequest r = parse_tools({{"tools", {tool("get_weather")}}}, ToolFormat::kHermes);
   const ojson msgs = messages_for_template(history(), r, plain);
   ASSERT_EQ(msgs.size(), 4u);  // system + user + assistant + one user turn of both results
@@ -406,8 +411,8 @@ TEST(ToolTemplate, ATemplateWithoutToolsGetsThemWrittenIn) {
   const tok::ChatTemplate t(plain, "<s>", "</s>");
   EXPECT_NO_THROW(t.render(msgs, true));
   // the polyfilled call parses back with the Hermes parser
-  const ParsedMessage m = parse_tool_output(msgs[2]["content"].get<std::string>(),
-                                            r.parser_options());
+  const ParsedMessage m =
+      parse_tool_output(msgs[2]["content"].get<std::string>(), r.parser_options());
   ASSERT_EQ(m.calls.size(), 1u);
   EXPECT_EQ(m.calls[0].arguments, "{\"city\":\"Oslo\"}");
 }
