@@ -153,6 +153,9 @@ ojson messages_for_template(const ojson& messages, const ToolsRequest& tools,
   for (const ojson& msg : messages) {
     ojson m = msg;
     const std::string role = m.value("role", "");
+    // null content (an assistant turn that only calls tools) renders as "", as vLLM does:
+    // templates such as Qwen3's test `'</think>' in message.content`.
+    if (!m.contains("content") || m["content"].is_null()) m["content"] = "";
     if (role == "assistant" && m.contains("tool_calls") && m["tool_calls"].is_array()) {
       std::string text = content_text(m);
       for (ojson& tc : m["tool_calls"]) {

@@ -7,6 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <sstream>
+
 #include "constrain/constraint.h"
 #include "constrain/gbnf_compose.h"
 #include "constrain/request.h"
@@ -391,6 +394,36 @@ TEST(ToolTemplate, ToolsAndHistoryRenderThroughATemplateThatKnowsThem) {
       << text;  // the schema in the client's key order
   EXPECT_NE(text.find("<tool_call>get_weather Oslo</tool_call>"), std::string::npos) << text;
   EXPECT_NE(text.find("<tool>-3 C[call_1]"), std::string::npos) << text;
+}
+
+// The real Qwen3 template (tests/data/chat_templates): Hermes syntax, tools in <tools>, the
+// history's call with its arguments object, the result in <tool_response>.
+TEST(ToolTemplate, Qwen3TemplateRendersToolsCallsAndResults) {
+  std::ifstream in(std::string(WICK_SOURCE_DIR) + "/tests/data/chat_templates/qwen3.json");
+  ASSERT_TRUE(in) << "tests/data/chat_templates/qwen3.json";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const ojson data = ojson::parse(ss.str());
+  const std::string src = data["template"].get<std::string>();
+  ASSERT_EQ(tool_format_from_template(src), ToolFormat::kHermes);
+  const ojson params = {{"type", "object"},
+                        {"properties", {{"zone", {{"type", "string"}}}, {"city", {{"type", "string"}}}}}};
+  const ToolsRequest r = parse_tools({{"tools", {tool("get_weather", params)}}}, ToolFormat::kHermes);
+  const tok::ChatTemplate t(src, data["bos_token"].get<std::string>(),
+                            data["eos_token"].get<std::string>());
+  const std::string text = t.render(messages_for_template(history(), r, src), true, r.tools);
+  EXPECT_NE(text.find("<tools>"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("properties": {"zone": {"type": "string"}, "city")"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(<tool_call>
+{"name": "get_weather", "arguments": {"city": "Oslo"}}
+</tool_call>)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("<tool_response>\n-3 C\n</tool_response>"), std::string::npos) << text;
+  EXPECT_EQ(text.find("You may call one or more functions to help with the user's request. The "
+                      "functions are described as JSON"),
+            std::string::npos);  // no fallback description: the template has its own
 }
 
 TEST(ToolTemplate, ATemplateWithoutToolsGetsThemWrittenIn) {
