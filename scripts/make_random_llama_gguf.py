@@ -10,6 +10,11 @@ Needs only numpy: the GGUF v3 container is written here (the `gguf` package is n
 To keep generation fast, every tensor is a window into one shared block of random f16 values
 at a tensor-specific offset.
 
+A synthetic byte-level BPE tokenizer (`tokenizer.ggml.model = gpt2`, no merges) is embedded so
+that `wick serve` can load the file: ids 0-255 are the 256 bytes (GPT-2's byte-to-unicode
+alphabet), the rest are the normal tokens `<rN>`, the last one is EOS (a control token). Text
+encodes one token per byte; any id decodes to non-empty text.
+
 usage: make_random_llama_gguf.py {8b,1b} OUT.gguf [--seed N]
 """
 
@@ -25,7 +30,7 @@ SHAPES = {
 }
 
 GGUF_F32, GGUF_F16 = 0, 1
-KV_U32, KV_F32, KV_STRING = 4, 6, 8
+KV_I32, KV_U32, KV_F32, KV_STRING, KV_ARRAY = 5, 4, 6, 8, 9
 ALIGN = 32
 
 
@@ -41,6 +46,38 @@ def kv(key, vtype, value):
     if vtype == KV_F32:
         return out + struct.pack("<f", value)
     return out + gguf_string(value)
+
+
+def kv_array(key, etype, values):
+    out = gguf_string(key) + struct.pack("<IIQ", KV_ARRAY, etype, len(values))
+    if etype == KV_STRING:
+        return out + b"".join(gguf_string(v) for v in values)
+    return out + np.asarray(values, dtype=np.int32).tobytes()
+
+
+def byte_alphabet():
+    """GPT-2's byte -> printable unicode character map, in byte order."""
+    keep = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    out, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            out[b] = chr(b)
+        else:
+            out[b] = chr(256 + extra)
+            extra += 1
+    return [out[b] for b in range(256)]
+
+
+def tokenizer_meta(vocab):
+    tokens = byte_alphabet() + [f"<r{i}>" for i in range(256, vocab)]
+    types = [1] * (vocab - 1) + [3]
+    return [
+        kv("tokenizer.ggml.model", KV_STRING, "gpt2"),
+        kv("tokenizer.ggml.pre", KV_STRING, "default"),
+        kv_array("tokenizer.ggml.tokens", KV_STRING, tokens),
+        kv_array("tokenizer.ggml.token_type", KV_I32, types),
+        kv("tokenizer.ggml.eos_token_id", KV_U32, vocab - 1),
+    ]
 
 
 def tensor_list(s):
@@ -91,7 +128,7 @@ def main():
         kv("llama.rope.freq_base", KV_F32, 500000.0),
         kv("llama.attention.layer_norm_rms_epsilon", KV_F32, 1e-5),
         kv("llama.vocab_size", KV_U32, s["vocab"]),
-    ]
+    ] + tokenizer_meta(s["vocab"])
     tensors = tensor_list(s)
     infos, offset = [], 0
     for name, rows, cols, ty in tensors:

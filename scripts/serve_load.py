@@ -7,11 +7,14 @@ inter-token latency (p50/p99) per concurrency level.
   scripts/serve_load.py --url http://127.0.0.1:8080 --concurrency 1 8 32 128 \
       --prompt-tokens 128 --max-tokens 64 --requests-per-client 2
 Every streamed chunk carries one token (wick sends one SSE event per token); ignore_eos keeps
-every request at exactly --max-tokens.
+every request at exactly --max-tokens. With --prompt-ids the prompt is a list of exactly
+--prompt-tokens token ids (distinct per request, drawn from [--id-low, --id-high)), for models
+whose tokenizer makes the text length a poor guide (e.g. the random-weight GGUFs).
 """
 import argparse
 import asyncio
 import json
+import random
 import statistics
 import time
 from urllib.parse import urlparse
@@ -77,7 +80,11 @@ async def run_level(args, concurrency):
     async def client(i):
         for r in range(args.requests_per_client):
             # distinct prompts: no prefix-cache hits between clients
-            prompt = f"Client {i} request {r}: " + " ".join(words[: args.prompt_tokens - 8])
+            if args.prompt_ids:
+                rng = random.Random(1000003 * i + r)
+                prompt = [rng.randrange(args.id_low, args.id_high) for _ in range(args.prompt_tokens)]
+            else:
+                prompt = f"Client {i} request {r}: " + " ".join(words[: args.prompt_tokens - 8])
             body = {"prompt": prompt, "max_tokens": args.max_tokens, "stream": True,
                     "temperature": 0, "ignore_eos": True}
             await one_request(u.hostname, u.port, "/v1/completions", body, headers, stats)
@@ -107,6 +114,10 @@ def main():
     ap.add_argument("--prompt-tokens", type=int, default=128, help="approximate prompt length")
     ap.add_argument("--max-tokens", type=int, default=64)
     ap.add_argument("--requests-per-client", type=int, default=1)
+    ap.add_argument("--prompt-ids", action="store_true",
+                    help="send prompts as exactly --prompt-tokens token ids")
+    ap.add_argument("--id-low", type=int, default=256)
+    ap.add_argument("--id-high", type=int, default=32000)
     ap.add_argument("--json", action="store_true", help="one JSON object per level")
     args = ap.parse_args()
     print("conc  reqs  out tok/s  TTFT p50/p99 ms   ITL p50/p99 ms   wall s")

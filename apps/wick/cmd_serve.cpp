@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <thread>
 
+#include "backend/backend.h"
 #include "command.h"
+#include "device_flag.h"
 #include "core/thread_pool.h"
 #include "generate/bundle.h"
 #include "serve/engine.h"
@@ -36,6 +38,7 @@ struct ServeFlags {
   int max_connections = 512;
   double generation_timeout_s = 600;
   gen::SamplingParams sampling;
+  DeviceFlag device;
 };
 
 // "512MiB", "2GiB", "1000000" -> bytes.
@@ -68,12 +71,19 @@ int serve_main(const ServeFlags& f0) {
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGINT, on_stop_signal);
 
-  gen::ModelBundle bundle = gen::load_bundle(f.model);
+  const Device device = f.device.resolve();
+  gen::ModelBundle bundle = gen::load_bundle(f.model, true, device);
   const models::ModelConfig& cfg = bundle.model().config();
   const int64_t block_bytes = serve::KvBlocks::bytes_per_block(cfg, f.engine.block_size);
   int64_t kv_bytes = 0;
+  size_t dev_free = 0, dev_total = 0;
+  Backend* backend = device.is_cpu() ? nullptr : find_backend(device.type);
   if (!f.kv_memory.empty()) {
     kv_bytes = parse_bytes(f.kv_memory);
+  } else if (backend != nullptr && backend->memory_info(device, &dev_free, &dev_total)) {
+    // default on a GPU: half of the memory the weights left free (activations, graphs and
+    // cuBLAS take some of the rest)
+    kv_bytes = static_cast<int64_t>(dev_free / 2);
   } else {  // default: a tenth of physical memory, at most 4 GiB
     const auto phys = static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE);
     kv_bytes = std::min<int64_t>(phys / 10, int64_t{4} << 30);
@@ -101,9 +111,9 @@ int serve_main(const ServeFlags& f0) {
   so.generation_timeout_s = f.generation_timeout_s;
   serve::Server server(engine, served, metrics, so);
   std::fprintf(stderr,
-               "wick serve: %s on http://%s:%d (KV pool %lld blocks of %lld tokens = %.0f MiB, "
+               "wick serve: %s on %s, http://%s:%d (KV pool %lld blocks of %lld tokens = %.0f MiB, "
                "context %lld, max batch %d)\n",
-               served.name.c_str(), f.host.c_str(), server.port(),
+               served.name.c_str(), device.str().c_str(), f.host.c_str(), server.port(),
                static_cast<long long>(f.engine.kv_blocks),
                static_cast<long long>(f.engine.block_size),
                static_cast<double>(f.engine.kv_blocks * block_bytes) / (1 << 20),
@@ -130,7 +140,8 @@ CommandRegistration reg(
       sub.add_option("--port", f->port, "TCP port (0: any free port)")->capture_default_str();
       sub.add_option("--api-key", f->api_key, "require Authorization: Bearer KEY");
       sub.add_option("--kv-memory", f->kv_memory,
-                     "KV cache pool size: bytes or KiB/MiB/GiB (default: 1/10 of RAM, <= 4 GiB)");
+                     "KV cache pool size: bytes or KiB/MiB/GiB (default: on a GPU half its free memory "
+                     "after loading, on the CPU 1/10 of RAM, <= 4 GiB)");
       sub.add_option("--max-batch", f->engine.max_batch, "running sequences per step")
           ->capture_default_str();
       sub.add_option("--step-tokens", f->engine.step_tokens,
@@ -163,6 +174,7 @@ CommandRegistration reg(
       sub.add_option("--top-k", f->sampling.top_k, "default top_k")->capture_default_str();
       sub.add_option("--top-p", f->sampling.top_p, "default top_p")->capture_default_str();
       sub.add_option("--min-p", f->sampling.min_p, "default min_p")->capture_default_str();
+      f->device.add(sub);
       return [f] { return serve_main(*f); };
     });
 

@@ -105,7 +105,7 @@ const char* op_name(Op op) {
       "log", "sqrt", "rsqrt", "tanh", "sigmoid", "silu", "gelu_erf", "gelu_tanh", "relu", "abs",
       "sqr", "sum", "mean", "max", "min", "argmax", "softmax", "log_softmax", "rms_norm",
       "layer_norm", "rope", "matmul", "linear", "index_select", "gather", "concat", "where",
-      "attention_mask", "topk", "cumsum", "attention", "store_rows"};
+      "attention_mask", "topk", "cumsum", "attention", "store_rows", "gated_act", "add_rms_norm"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == kOpCount, "op names out of sync with Op");
   const auto i = static_cast<size_t>(op);
   return i < static_cast<size_t>(kOpCount) ? kNames[i] : "unknown";

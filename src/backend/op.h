@@ -40,6 +40,10 @@ enum class Op : uint8_t {
   // attention over a KV pool (see ops.h: attention, store_rows)
   kAttention,  // in: q (N,H,D) f32, k_pool, v_pool (S,KVH,D), block_table (B,M) i32, seqs (B,3) i32
   kStoreRows,  // in: rows (N, ...) f32, index (N) i32; out: pool (S, ...) written in place
+  // fused
+  kGatedAct,  // in: gate, up (same shape); out = attrs.act(gate) * up (f32 math, one rounding)
+  kAddRmsNorm,  // in: x, h (.., D) contiguous, weight (D) or undefined; out: sum = x + h,
+                // normed = rms_norm(sum) (attrs.eps, attrs.weight_offset)
   kCount,
 };
 
@@ -59,6 +63,7 @@ struct OpAttrs {
   float attn_scale = 1.0f;        // attention: multiplies q.k
   float attn_softcap = 0.0f;      // attention: scores = softcap * tanh(scores / softcap) when > 0
   int64_t block_size = 0;         // attention: KV pool rows per block-table entry
+  Op act = Op::kSilu;             // gated_act: kSilu, kGeluTanh, kGeluErf or kRelu
 };
 
 struct OpCall {

@@ -52,6 +52,10 @@ Tensor gelu_tanh(const Tensor& x);
 Tensor relu(const Tensor& x);
 Tensor abs(const Tensor& x);
 Tensor sqr(const Tensor& x);
+// act(gate) * up in one pass (SwiGLU / GeGLU): gate and up of one float dtype, shape and device;
+// act is Op::kSilu, kGeluTanh, kGeluErf or kRelu. The activation and product are f32 and rounded
+// once to the dtype.
+Tensor gated_act(const Tensor& gate, const Tensor& up, Op act);
 
 // ---- reductions along one dim ----
 Tensor sum(const Tensor& x, int dim, bool keepdim = false);
@@ -66,6 +70,10 @@ Tensor softmax(const Tensor& x);
 Tensor log_softmax(const Tensor& x);
 // y = x / sqrt(mean(x^2) + eps) * (weight + weight_offset); weight (D) may be undefined.
 Tensor rms_norm(const Tensor& x, const Tensor& weight, float eps, float weight_offset = 0.0f);
+// The residual add and the next block's RMSNorm in one pass: {x + h, rms_norm(x + h, ...)}; the
+// norm reads the sum rounded to x's dtype, exactly what add() then rms_norm() would see.
+std::pair<Tensor, Tensor> add_rms_norm(const Tensor& x, const Tensor& h, const Tensor& weight,
+                                       float eps, float weight_offset = 0.0f);
 // y = (x - mean) / sqrt(var + eps) * weight + bias; weight/bias (D) may be undefined.
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps);
 // Rotary embedding. x: (..., H, D); positions: x.shape[:-2] i32/i64 (absolute token positions);

@@ -45,6 +45,30 @@ Tensor unary(Op op, const Tensor& x) {
 
 }  // namespace
 
+Tensor gated_act(const Tensor& gate, const Tensor& up, Op act) {
+  WICK_CHECK(act == Op::kSilu || act == Op::kGeluTanh || act == Op::kGeluErf || act == Op::kRelu,
+             ErrorKind::kInvalidArgument,
+             "gated_act: activation {} is not silu, gelu_tanh, gelu_erf or relu", op_name(act));
+  WICK_CHECK(gate.defined() && up.defined(), ErrorKind::kInvalidArgument,
+             "gated_act: an input is undefined");
+  WICK_CHECK(gate.dtype() == up.dtype() && dtype_is_float(gate.dtype()),
+             ErrorKind::kInvalidArgument,
+             "gated_act: gate {} and up {} must share one float dtype (f32/f16/bf16)",
+             dtype_name(gate.dtype()), dtype_name(up.dtype()));
+  WICK_CHECK(gate.shape() == up.shape(), ErrorKind::kInvalidArgument,
+             "gated_act: gate {} and up {} differ in shape", gate.shape().str(), up.shape().str());
+  WICK_CHECK(gate.device() == up.device(), ErrorKind::kInvalidArgument,
+             "gated_act: devices differ ({} vs {})", gate.device().str(), up.device().str());
+  Tensor out = Tensor::empty(gate.shape(), gate.dtype(), gate.device());
+  const Tensor inputs[2] = {gate, up};
+  Tensor outputs[1] = {out};
+  OpAttrs attrs;
+  attrs.act = act;
+  run_kernel(Op::kGatedAct, gate.device().type, gate.dtype(),
+             OpCall{Op::kGatedAct, inputs, outputs, attrs});
+  return out;
+}
+
 Tensor scalar_like(const Tensor& x, double value) { return full(Shape{}, value, x.dtype(), x.device()); }
 
 Tensor add(const Tensor& a, const Tensor& b) { return binary(Op::kAdd, a, b); }

@@ -75,6 +75,28 @@ Tensor rms_norm(const Tensor& x, const Tensor& weight, float eps, float weight_o
   return run_like_x(Op::kRmsNorm, inputs, attrs);
 }
 
+std::pair<Tensor, Tensor> add_rms_norm(const Tensor& x, const Tensor& h, const Tensor& weight,
+                                       float eps, float weight_offset) {
+  check_float_input(Op::kAddRmsNorm, x);
+  check_norm_param(Op::kAddRmsNorm, "weight", weight, x);
+  WICK_CHECK(h.defined() && h.shape() == x.shape() && h.dtype() == x.dtype() &&
+                 h.device() == x.device(),
+             ErrorKind::kInvalidArgument,
+             "add_rms_norm: h {} {} on {} must match x {} {} on {}",
+             h.defined() ? dtype_name(h.dtype()) : "undefined", h.shape().str(),
+             h.device().str(), dtype_name(x.dtype()), x.shape().str(), x.device().str());
+  WICK_CHECK(eps >= 0.0f, ErrorKind::kInvalidArgument, "add_rms_norm: eps {} is negative", eps);
+  OpAttrs attrs;
+  attrs.eps = eps;
+  attrs.weight_offset = weight_offset;
+  const Tensor inputs[3] = {contiguous(x), contiguous(h), weight.defined() ? contiguous(weight) : weight};
+  Tensor outputs[2] = {Tensor::empty(x.shape(), x.dtype(), x.device()),
+                       Tensor::empty(x.shape(), x.dtype(), x.device())};
+  run_kernel(Op::kAddRmsNorm, x.device().type, x.dtype(),
+             OpCall{Op::kAddRmsNorm, inputs, outputs, attrs});
+  return {outputs[0], outputs[1]};
+}
+
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
   check_float_input(Op::kLayerNorm, x);
   check_norm_param(Op::kLayerNorm, "weight", weight, x);

@@ -29,7 +29,8 @@ struct DecoderLayer {
 
 class Decoder : public Model {
  public:
-  using Model::Model;
+  explicit Decoder(ModelConfig config);
+  ~Decoder() override;
 
   nn::Embedding embed;
   float embed_scale = 1.0f;  // Gemma: sqrt(hidden_size)
@@ -43,8 +44,20 @@ class Decoder : public Model {
   // `seq_id` (the LM head is skipped): what embeddings pool (decoder_hidden.cpp).
   Tensor hidden_states(std::span<const int32_t> tokens, nn::KvCache& cache, int seq_id) const;
 
+  // Decode steps (one token per sequence) on a GPU replay a recorded CUDA graph per batch size
+  // and block-table width (decoder_step.cpp). On by default; WICK_CUDA_GRAPHS=0 turns it off.
+  void set_step_graphs(bool enabled);
+  bool step_graphs() const;
+  // Graphs recorded so far (replays reuse them): for tests and reports.
+  int64_t step_graphs_recorded() const;
+
  private:
+  struct StepInputs;
+  struct StepState;
   Tensor embed_tokens(const Tensor& ids, const Tensor& positions) const;
+  // The layers, final norm and LM head over prepared inputs: logits (rows, vocab) on the device.
+  Tensor run_step(const StepInputs& in, nn::KvCache& cache) const;
+  std::unique_ptr<StepState> step_;  // upload staging and recorded graphs (decoder_step.cpp)
 };
 
 // ---- loading helpers for llama-style names (model.layers.N.self_attn.q_proj, ...) ----

@@ -222,9 +222,9 @@ int64_t KvCache::attach_prefix(int seq_id, std::span<const int32_t> tokens) {
 
 // ---- one forward ----
 
-KvBatch KvCache::prepare(std::span<const SeqSlice> slices) {
+KvBatchHost KvCache::prepare_host(std::span<const SeqSlice> slices, int64_t min_columns) {
   const int64_t bs = opt_.block_size;
-  int64_t n_tokens = 0, max_blocks = 1;
+  int64_t n_tokens = 0, max_blocks = std::max<int64_t>(1, min_columns);
   for (const SeqSlice& s : slices) {
     Sequence& seq = require(s.seq_id);
     WICK_CHECK(s.past == seq.length, ErrorKind::kInternal,
@@ -238,26 +238,34 @@ KvBatch KvCache::prepare(std::span<const SeqSlice> slices) {
     max_blocks = std::max<int64_t>(max_blocks, blocks_for(s.past + s.length));
   }
   const auto B = static_cast<int64_t>(slices.size());
-  std::vector<int32_t> slots(static_cast<size_t>(n_tokens)), info, table;
-  table.assign(static_cast<size_t>(B * max_blocks), 0);
-  info.reserve(static_cast<size_t>(B * 3));
+  KvBatchHost h;
+  h.batch = B;
+  h.columns = max_blocks;
+  h.slots.resize(static_cast<size_t>(n_tokens));
+  h.block_table.assign(static_cast<size_t>(B * max_blocks), 0);
+  h.seqs.reserve(static_cast<size_t>(B * 3));
   for (int64_t b = 0; b < B; ++b) {
     const SeqSlice& s = slices[static_cast<size_t>(b)];
     const Sequence& seq = seqs_.at(s.seq_id);
     const int64_t used = blocks_for(s.past + s.length);
-    std::copy_n(seq.blocks.begin(), used, table.begin() + b * max_blocks);
+    std::copy_n(seq.blocks.begin(), used, h.block_table.begin() + b * max_blocks);
     for (int64_t i = 0; i < s.length; ++i) {
       const int64_t t = s.past + i;
-      slots[static_cast<size_t>(s.begin + i)] =
+      h.slots[static_cast<size_t>(s.begin + i)] =
           static_cast<int32_t>(seq.blocks[static_cast<size_t>(t / bs)] * bs + t % bs);
     }
-    info.insert(info.end(), {static_cast<int32_t>(s.begin), static_cast<int32_t>(s.length),
-                             static_cast<int32_t>(s.past)});
+    h.seqs.insert(h.seqs.end(), {static_cast<int32_t>(s.begin), static_cast<int32_t>(s.length),
+                                 static_cast<int32_t>(s.past)});
   }
+  return h;
+}
+
+KvBatch KvCache::prepare(std::span<const SeqSlice> slices) {
+  KvBatchHost h = prepare_host(slices);
   KvBatch batch;
-  batch.slots = Tensor::from_vector<int32_t>(Shape{n_tokens}, slots);
-  batch.block_table = Tensor::from_vector<int32_t>(Shape{B, max_blocks}, table);
-  batch.seqs = Tensor::from_vector<int32_t>(Shape{B, 3}, info);
+  batch.slots = Tensor::from_vector<int32_t>(Shape{static_cast<int64_t>(h.slots.size())}, h.slots);
+  batch.block_table = Tensor::from_vector<int32_t>(Shape{h.batch, h.columns}, h.block_table);
+  batch.seqs = Tensor::from_vector<int32_t>(Shape{h.batch, 3}, h.seqs);
   if (!opt_.device.is_cpu()) {
     batch.slots = to_device(batch.slots, opt_.device);
     batch.block_table = to_device(batch.block_table, opt_.device);

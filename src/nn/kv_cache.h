@@ -42,6 +42,13 @@ struct KvBatch {
   Tensor seqs;         // (B, 3) i32: q_begin, q_len, past
 };
 
+// The same tables on the host, as prepare_host() builds them: slots (N), block_table (batch x
+// columns, unused entries 0) and seqs (batch x 3), row-major i32.
+struct KvBatchHost {
+  std::vector<int32_t> slots, block_table, seqs;
+  int64_t batch = 0, columns = 0;
+};
+
 class KvCache {
  public:
   KvCache(int n_layers, int64_t n_kv_heads, int64_t head_dim, KvCacheOptions options = {});
@@ -80,6 +87,9 @@ class KvCache {
   // Reserves blocks for every slice's new tokens (throws kOutOfMemory naming the sequence when
   // a bounded pool has no free block; nothing committed is lost) and builds the tables.
   KvBatch prepare(std::span<const SeqSlice> slices);
+  // prepare() without the upload: the caller moves the tables to the device (e.g. with its other
+  // step inputs in one copy). The block table gets at least `min_columns` columns.
+  KvBatchHost prepare_host(std::span<const SeqSlice> slices, int64_t min_columns = 0);
   // Writes this layer's new keys and values, (N, n_kv_heads, head_dim), into their slots.
   void store(int layer, const KvBatch& batch, const Tensor& k, const Tensor& v);
   const Tensor& keys(int layer) const { return k_pools_[static_cast<size_t>(layer)]; }

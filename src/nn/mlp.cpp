@@ -29,7 +29,24 @@ Tensor activate(const Tensor& x, Activation act) {
   fail(ErrorKind::kInternal, "unknown activation");
 }
 
+Op activation_op(Activation act) {
+  switch (act) {
+    case Activation::kSilu:
+      return Op::kSilu;
+    case Activation::kGeluTanh:
+      return Op::kGeluTanh;
+    case Activation::kGeluErf:
+      return Op::kGeluErf;
+    case Activation::kRelu:
+      return Op::kRelu;
+  }
+  fail(ErrorKind::kInternal, "unknown activation");
+}
+
+// On a GPU the activation and the product are one fused launch (gated_act); the CPU keeps its
+// fast elementwise kernels (the fused op has only the reference kernel there).
 Tensor GatedMlp::operator()(const Tensor& x) const {
+  if (!x.device().is_cpu()) return down(gated_act(gate(x), up(x), activation_op(act)));
   return down(mul(activate(gate(x), act), up(x)));
 }
 

@@ -41,6 +41,8 @@ class Rope {
   Rope() = default;
   explicit Rope(const RopeConfig& cfg);
   bool defined() const { return inv_freq_.defined(); }
+  // Dynamic NTK scaling: the frequencies depend on the batch's largest position.
+  bool dynamic() const { return cfg_.scaling == RopeConfig::Scaling::kDynamic; }
   // x: (N, H, D) f32, positions: (N) i32 -> rotated x. `max_position` (largest position in the
   // batch) selects dynamic-NTK frequencies.
   Tensor operator()(const Tensor& x, const Tensor& positions, int64_t max_position) const;

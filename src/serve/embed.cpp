@@ -15,6 +15,7 @@ std::vector<float> mean_pooled_embedding(const models::Model& model,
   // A throwaway cache without prefix caching: embedding inputs never disturb generation.
   nn::KvCacheOptions o;
   o.prefix_caching = false;
+  o.device = model.device();
   nn::KvCache cache = model.make_cache(o);
   cache.add_sequence(0);
   const std::vector<float> h = decoder->hidden_states(tokens, cache, 0).to_float_vector();

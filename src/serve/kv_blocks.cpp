@@ -7,7 +7,8 @@ namespace wick::serve {
 
 namespace {
 
-nn::KvCacheOptions cache_options(int64_t block_size, int64_t max_blocks, bool prefix_caching) {
+nn::KvCacheOptions cache_options(int64_t block_size, int64_t max_blocks, bool prefix_caching,
+                                 Device device) {
   WICK_CHECK(block_size > 0, ErrorKind::kInvalidArgument, "kv block size {} must be > 0",
              block_size);
   WICK_CHECK(max_blocks >= 0, ErrorKind::kInvalidArgument, "kv blocks {} must be >= 0", max_blocks);
@@ -15,6 +16,7 @@ nn::KvCacheOptions cache_options(int64_t block_size, int64_t max_blocks, bool pr
   o.block_size = block_size;
   o.max_blocks = max_blocks;
   o.prefix_caching = prefix_caching;
+  o.device = device;  // the pool lives with the weights (GPU memory for a model on the GPU)
   return o;
 }
 
@@ -23,7 +25,7 @@ nn::KvCacheOptions cache_options(int64_t block_size, int64_t max_blocks, bool pr
 KvBlocks::KvBlocks(const models::Model& model, int64_t block_size, int64_t max_blocks,
                    bool prefix_caching)
     : max_blocks_(max_blocks),
-      cache_(model.make_cache(cache_options(block_size, max_blocks, prefix_caching))) {}
+      cache_(model.make_cache(cache_options(block_size, max_blocks, prefix_caching, model.device()))) {}
 
 int64_t KvBlocks::free_blocks() const {
   if (!bounded()) return std::numeric_limits<int64_t>::max() / 4;

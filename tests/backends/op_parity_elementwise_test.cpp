@@ -151,6 +151,34 @@ std::vector<CaseSpec> unary_cases() {
   return out;
 }
 
+// gated_act: act(gate) * up for each activation, float dtype and layout (both inputs alike).
+std::vector<CaseSpec> gated_act_cases() {
+  std::vector<CaseSpec> out;
+  for (Op act : {Op::kSilu, Op::kGeluTanh, Op::kGeluErf, Op::kRelu})
+    for (DType dt : {DType::kF32, DType::kF16, DType::kBF16})
+      for (const ShapeLayout& sl : kUnaryShapes) {
+        const Shape shape = sl.shape;
+        const Layout layout = sl.layout;
+        const std::string detail = std::string(op_name(act)) + "_" + dtype_name(dt) + "_" +
+                                   shape_tag(shape) + "_" + layout_name(layout);
+        out.push_back(spec(Op::kGatedAct, detail, [=](Rng& rng) {
+          Case c;
+          c.op = Op::kGatedAct;
+          c.key = dt;
+          c.attrs.act = act;
+          c.scale = 5.0;
+          c.inputs.push_back(make_input(rng, shape, dt, layout, -5, 5));
+          c.inputs.push_back(make_input(rng, shape, dt, layout, -3, 3));
+          std::vector<double> want = values_of(c.inputs[0]);
+          const std::vector<double> up = values_of(c.inputs[1]);
+          for (size_t i = 0; i < want.size(); ++i) want[i] = unary_expected(act, want[i]) * up[i];
+          c.outputs.push_back({shape, dt, want, {}});
+          return c;
+        }));
+      }
+  return out;
+}
+
 const DType kPlain[] = {DType::kF32, DType::kF16, DType::kBF16, DType::kI32,
                         DType::kI64, DType::kU8,  DType::kBool};
 
@@ -281,6 +309,7 @@ std::vector<CaseSpec> fill_cases() {
 }
 
 const bool kRegistered = add_cases(binary_cases()) && add_cases(unary_cases()) &&
+                         add_cases(gated_act_cases()) &&
                          add_cases(copy_cases()) && add_cases(cast_cases()) &&
                          add_cases(quantized_cast_cases()) && add_cases(fill_cases());
 

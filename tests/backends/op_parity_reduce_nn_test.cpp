@@ -183,6 +183,51 @@ std::vector<CaseSpec> norm_cases() {
   return out;
 }
 
+// add_rms_norm: contiguous x and h (the op API makes them so), with/without weight and offset.
+// Expected: the sum rounded to the dtype (what add() stores), then the RMSNorm of that sum.
+std::vector<CaseSpec> add_rms_norm_cases() {
+  const Shape shapes[] = {{1, 1}, {3, 7}, {2, 3, 33}, {5, 128}, {2, 1001}, {2, 4096}};
+  std::vector<CaseSpec> out;
+  for (DType dt : float_dtypes())
+    for (const Shape& shape : shapes)
+      for (int params : {0, 1, 3}) {
+        const std::string detail = std::string(dtype_name(dt)) + "_" + shape_tag(shape) +
+                                   (params & 1 ? "_w" : "") + (params & 2 ? "_offset1" : "");
+        out.push_back(spec(Op::kAddRmsNorm, detail, [=](Rng& rng) {
+          const int64_t d = shape.back();
+          Case c;
+          c.op = Op::kAddRmsNorm;
+          c.key = dt;
+          c.attrs.eps = 1e-6f;
+          c.attrs.weight_offset = params & 2 ? 1.0f : 0.0f;
+          c.inputs.push_back(make_input(rng, shape, dt, Layout::kContiguous, -3, 3));
+          c.inputs.push_back(make_input(rng, shape, dt, Layout::kContiguous, -2, 2));
+          c.inputs.push_back(params & 1 ? make_input(rng, {d}, dt, Layout::kContiguous, -2, 2)
+                                        : Input{});
+          const std::vector<double> x = values_of(c.inputs[0]), h = values_of(c.inputs[1]);
+          const std::vector<double> w =
+              params & 1 ? values_of(c.inputs[2]) : std::vector<double>(d, 1.0);
+          std::vector<float> sum_f(x.size());
+          for (size_t i = 0; i < x.size(); ++i)
+            sum_f[i] = static_cast<float>(static_cast<float>(x[i]) + static_cast<float>(h[i]));
+          const std::vector<double> sum =
+              values_of(Input{Tensor::from_floats(shape, sum_f, dt), nullptr});
+          std::vector<double> normed = sum;
+          for (size_t r = 0; r < sum.size(); r += static_cast<size_t>(d)) {
+            double sq = 0.0;
+            for (int64_t i = 0; i < d; ++i) sq += sum[r + i] * sum[r + i];
+            const double inv = 1.0 / std::sqrt(sq / static_cast<double>(d) + c.attrs.eps);
+            for (int64_t i = 0; i < d; ++i)
+              normed[r + i] = sum[r + i] * inv * (w[i] + (params & 1 ? c.attrs.weight_offset : 0.0));
+          }
+          c.outputs.push_back({shape, dt, sum, {}});
+          c.outputs.push_back({shape, dt, normed, {}});
+          return c;
+        }));
+      }
+  return out;
+}
+
 struct RopeShape {
   Shape x;  // (.., H, D)
   int64_t rotated;
@@ -244,7 +289,7 @@ std::vector<CaseSpec> rope_cases() {
 
 const bool kRegistered = add_cases(reduce_cases()) && add_cases(cumsum_cases()) &&
                          add_cases(softmax_cases()) && add_cases(norm_cases()) &&
-                         add_cases(rope_cases());
+                         add_cases(rope_cases()) && add_cases(add_rms_norm_cases());
 
 }  // namespace
 }  // namespace wick::parity

@@ -17,6 +17,7 @@
 #include "backend/backend.h"
 #include "backend/ops.h"
 #include "generate/generator.h"
+#include "models/decoder.h"
 #include "models/registry.h"
 #include "nn/weights.h"
 #ifdef WICK_HAS_CUDA

@@ -88,7 +88,26 @@ void unary_ref(const OpCall& call) {
   });
 }
 
+// gate, up, out: same shape, any strides; out = act(gate) * up in f32.
+void gated_act_ref(const OpCall& call) {
+  const Tensor& g = call.inputs[0];
+  const Tensor& u = call.inputs[1];
+  Tensor& out = call.outputs[0];
+  dispatch_float(out.dtype(), [&]<class T>() {
+    const T* pg = typed<T>(g);
+    const T* pu = typed<T>(u);
+    T* po = typed<T>(out);
+    for_each_offsets<3>(out.shape(), {&g.strides(), &u.strides(), &out.strides()},
+                        {g.offset(), u.offset(), out.offset()}, [&](const auto& off) {
+                          const float a = apply_unary(call.attrs.act, static_cast<float>(load(pg[off[0]])));
+                          store(po[off[2]], a * static_cast<float>(load(pu[off[1]])));
+                        });
+  });
+}
+
 const bool kRegistered = [] {
+  for (DType dt : {DType::kF32, DType::kF16, DType::kBF16})
+    register_reference_kernel(Op::kGatedAct, DeviceType::kCpu, dt, &gated_act_ref);
   for (Op op : {Op::kAdd, Op::kSub, Op::kMul, Op::kDiv, Op::kMaximum, Op::kMinimum})
     for (DType dt : {DType::kF32, DType::kF16, DType::kBF16, DType::kI32, DType::kI64})
       register_reference_kernel(op, DeviceType::kCpu, dt, &binary_ref);

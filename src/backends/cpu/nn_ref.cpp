@@ -95,6 +95,38 @@ void rms_norm_ref(const OpCall& call) {
   });
 }
 
+// x, h, sum, out: contiguous (.., D). sum = x + h rounded to the dtype; out = rms_norm(sum).
+void add_rms_norm_ref(const OpCall& call) {
+  const Tensor& x = call.inputs[0];
+  const Tensor& h = call.inputs[1];
+  Tensor& sum = call.outputs[0];
+  Tensor& out = call.outputs[1];
+  const int64_t n = x.shape().back();
+  const int64_t rows = n == 0 ? 0 : x.numel() / n;
+  dispatch_float(x.dtype(), [&]<class T>() {
+    std::vector<double> scale = load_param<T>(call.inputs[2], n, 1.0);
+    if (call.inputs[2].defined())
+      for (double& s : scale) s += static_cast<double>(call.attrs.weight_offset);
+    const T* px = typed<T>(x) + x.offset();
+    const T* ph = typed<T>(h) + h.offset();
+    T* ps = typed<T>(sum) + sum.offset();
+    T* po = typed<T>(out) + out.offset();
+    for (int64_t r = 0; r < rows; ++r) {
+      double sum_sq = 0.0;
+      for (int64_t i = 0; i < n; ++i) {
+        store(ps[r * n + i], static_cast<float>(load(px[r * n + i])) +
+                                 static_cast<float>(load(ph[r * n + i])));
+        const double v = load(ps[r * n + i]);
+        sum_sq += v * v;
+      }
+      const double inv_rms = 1.0 / std::sqrt(sum_sq / static_cast<double>(n) + call.attrs.eps);
+      for (int64_t i = 0; i < n; ++i)
+        store(po[r * n + i], static_cast<double>(load(ps[r * n + i])) * inv_rms *
+                                 scale[static_cast<size_t>(i)]);
+    }
+  });
+}
+
 // x, out: (.., D); weight, bias: (D) or undefined. Biased variance, as torch.
 void layer_norm_ref(const OpCall& call) {
   const Tensor& x = call.inputs[0];
@@ -181,6 +213,7 @@ const bool kRegistered = [] {
     register_reference_kernel(Op::kSoftmax, DeviceType::kCpu, dt, &softmax_ref);
     register_reference_kernel(Op::kLogSoftmax, DeviceType::kCpu, dt, &softmax_ref);
     register_reference_kernel(Op::kRmsNorm, DeviceType::kCpu, dt, &rms_norm_ref);
+    register_reference_kernel(Op::kAddRmsNorm, DeviceType::kCpu, dt, &add_rms_norm_ref);
     register_reference_kernel(Op::kLayerNorm, DeviceType::kCpu, dt, &layer_norm_ref);
     register_reference_kernel(Op::kRope, DeviceType::kCpu, dt, &rope_ref);
   }

@@ -20,6 +20,16 @@ namespace {
 constexpr int kMaxDevices = 16;
 constexpr size_t kMiB = size_t{1} << 20;
 
+// The device this thread made current through set_device() (every cudaSetDevice of the backend
+// goes through it), so the per-op context() lookup skips the driver call when it is unchanged.
+thread_local int t_current_device = -1;
+
+void set_device(int device) {
+  if (t_current_device == device) return;
+  check(cudaSetDevice(device), "cudaSetDevice");
+  t_current_device = device;
+}
+
 size_t size_class(size_t bytes) {
   if (bytes <= 512) return 512;
   if (bytes < kMiB) {
@@ -45,7 +55,7 @@ class CachingAllocator {
         return p;
       }
     }
-    check(cudaSetDevice(device), "cudaSetDevice");
+    set_device(device);
     void* p = nullptr;
     if (cudaMalloc(&p, *cls) == cudaSuccess) return count_new(device, p, *cls);
     (void)cudaGetLastError();
@@ -101,16 +111,139 @@ CachingAllocator& allocator() {
   return *a;
 }
 
+// A graph's private pool: its blocks are never handed to other work, so the addresses a recorded
+// graph reads and writes stay its own. Blocks go back to the driver when the last storage and
+// the graph that hold the pool are gone.
+struct PrivatePool {
+  explicit PrivatePool(int device) : device(device) {}
+  ~PrivatePool() {
+    t_current_device = -1;
+    (void)cudaSetDevice(device);
+    for (void* p : all) (void)cudaFree(p);
+  }
+  void* allocate(size_t bytes, size_t* cls) {
+    *cls = size_class(bytes);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      std::vector<void*>& list = free[*cls];
+      if (!list.empty()) {
+        void* p = list.back();
+        list.pop_back();
+        return p;
+      }
+    }
+    set_device(device);
+    void* p = nullptr;
+    if (cudaMalloc(&p, *cls) != cudaSuccess) {
+      (void)cudaGetLastError();
+      allocator().release_cached(device);
+      if (cudaMalloc(&p, *cls) != cudaSuccess) {
+        (void)cudaGetLastError();
+        fail(ErrorKind::kOutOfMemory, "cuda:{}: cannot allocate {} bytes for a CUDA graph's pool",
+             device, bytes);
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    all.push_back(p);
+    total += *cls;
+    return p;
+  }
+  void release(void* p, size_t cls) {
+    std::lock_guard<std::mutex> lock(mu);
+    free[cls].push_back(p);
+  }
+
+  int device;
+  std::mutex mu;
+  std::unordered_map<size_t, std::vector<void*>> free;
+  std::vector<void*> all;
+  size_t total = 0;
+};
+
+// The pool allocations of this thread come from (set while a graph warms up or records).
+thread_local std::shared_ptr<PrivatePool> t_active_pool;
+
 std::shared_ptr<Storage> allocate_cuda_storage(Device device, size_t bytes) {
   WICK_CHECK(device.index >= 0 && device.index < device_count() && device.index < kMaxDevices,
              ErrorKind::kInvalidArgument, "device {} does not exist ({} CUDA devices)",
              device.str(), device_count());
   size_t cls = 0;
+  if (t_active_pool != nullptr && t_active_pool->device == device.index) {
+    std::shared_ptr<PrivatePool> pool = t_active_pool;
+    void* p = pool->allocate(bytes, &cls);
+    std::shared_ptr<void> owner(p, [pool, cls](void* q) { pool->release(q, cls); });
+    return std::make_shared<Storage>(device, p, bytes, std::move(owner));
+  }
   void* p = allocator().allocate(device.index, bytes, &cls);
   const int index = device.index;
   std::shared_ptr<void> owner(p, [index, cls](void* q) { allocator().release(index, q, cls); });
   return std::make_shared<Storage>(device, p, bytes, std::move(owner));
 }
+
+// Sets the thread's active pool for a scope.
+class ActivePool {
+ public:
+  explicit ActivePool(std::shared_ptr<PrivatePool> pool) : saved_(std::move(t_active_pool)) {
+    t_active_pool = std::move(pool);
+  }
+  ~ActivePool() { t_active_pool = std::move(saved_); }
+  ActivePool(const ActivePool&) = delete;
+  ActivePool& operator=(const ActivePool&) = delete;
+
+ private:
+  std::shared_ptr<PrivatePool> saved_;
+};
+
+class CudaStepGraph final : public StepGraph {
+ public:
+  explicit CudaStepGraph(int device) : device_(device), pool_(std::make_shared<PrivatePool>(device)) {}
+  ~CudaStepGraph() override {
+    if (exec_ != nullptr) (void)cudaGraphExecDestroy(exec_);
+  }
+  void run_in_pool(const std::function<void()>& fn) override {
+    ActivePool scope(pool_);
+    fn();
+  }
+  bool capture(const std::function<void()>& fn) override {
+    cudaStream_t s = context(device_).stream;
+    // The legacy default stream must be idle: capture refuses to start behind pending work.
+    check(cudaStreamSynchronize(s), "synchronize before capture");
+    if (cudaStreamBeginCapture(s, cudaStreamCaptureModeRelaxed) != cudaSuccess) {
+      (void)cudaGetLastError();
+      return false;
+    }
+    bool body_ok = true;
+    try {
+      ActivePool scope(pool_);
+      fn();
+    } catch (const std::exception&) {
+      body_ok = false;
+    }
+    cudaGraph_t graph = nullptr;
+    const cudaError_t end = cudaStreamEndCapture(s, &graph);
+    bool ok = body_ok && end == cudaSuccess && graph != nullptr;
+    if (ok && cudaGraphInstantiate(&exec_, graph, 0) != cudaSuccess) {
+      exec_ = nullptr;
+      ok = false;
+    }
+    if (graph != nullptr) (void)cudaGraphDestroy(graph);
+    (void)cudaGetLastError();
+    return ok;
+  }
+  void replay() override {
+    WICK_CHECK(exec_ != nullptr, ErrorKind::kInternal, "replay of a CUDA graph never captured");
+    check(cudaGraphLaunch(exec_, context(device_).stream), "graph launch");
+  }
+  size_t pool_bytes() const override {
+    std::lock_guard<std::mutex> lock(pool_->mu);
+    return pool_->total;
+  }
+
+ private:
+  int device_;
+  std::shared_ptr<PrivatePool> pool_;
+  cudaGraphExec_t exec_ = nullptr;
+};
 
 }  // namespace
 
@@ -136,6 +269,32 @@ class CudaBackend final : public Backend {
     if (bytes > 0)
       check(cudaMemcpy(host, device_ptr, bytes, cudaMemcpyDeviceToHost), "copy to host");
     raise_index_errors();
+  }
+  void copy_host_to_device_async(Device device, const void* host, void* device_ptr,
+                                 size_t bytes) override {
+    if (bytes > 0)
+      check(cudaMemcpyAsync(device_ptr, host, bytes, cudaMemcpyHostToDevice,
+                            context(device.index).stream),
+            "async copy to device");
+  }
+  std::shared_ptr<Storage> allocate_pinned_host(size_t bytes) override {
+    void* p = nullptr;
+    if (cudaHostAlloc(&p, bytes == 0 ? 1 : bytes, cudaHostAllocDefault) != cudaSuccess) {
+      (void)cudaGetLastError();
+      return allocate_host_storage(bytes);
+    }
+    std::shared_ptr<void> owner(p, [](void* q) { (void)cudaFreeHost(q); });
+    return std::make_shared<Storage>(Device::cpu(), p, bytes, std::move(owner));
+  }
+  bool memory_info(Device device, size_t* free_bytes, size_t* total_bytes) override {
+    if (device.index < 0 || device.index >= device_count()) return false;
+    set_device(device.index);
+    return cudaMemGetInfo(free_bytes, total_bytes) == cudaSuccess;
+  }
+  std::unique_ptr<StepGraph> new_step_graph(Device device) override {
+    if (device.type != DeviceType::kCuda || device.index < 0 || device.index >= device_count())
+      return nullptr;
+    return std::make_unique<CudaStepGraph>(device.index);
   }
   void copy_device_to_device(const void* src, void* dst, size_t bytes) override {
     if (bytes > 0) check(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice), "device copy");
@@ -184,7 +343,7 @@ DeviceContext& context(int device) {
   WICK_CHECK(device >= 0 && device < kMaxDevices && device < device_count(),
              ErrorKind::kInvalidArgument, "cuda:{} does not exist ({} CUDA devices)", device,
              device_count());
-  check(cudaSetDevice(device), "cudaSetDevice");
+  set_device(device);
   DeviceContext& ctx = contexts[static_cast<size_t>(device)];
   if (ctx.stream == nullptr) {
     std::lock_guard<std::mutex> lock(mu);

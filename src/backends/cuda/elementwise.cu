@@ -150,8 +150,82 @@ __global__ void unary_kernel(UnaryOp op, const __grid_constant__ Dims dims,
   }
 }
 
+template <class T>
+__global__ void gated_act_kernel(UnaryOp act, const __grid_constant__ Dims dims,
+                                 const __grid_constant__ Views<3> v) {
+  const int64_t n = dims.numel();
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n;
+       i += int64_t{gridDim.x} * blockDim.x) {
+    const Offsets<3> o = offsets_of<3>(i, dims, v.v);
+    const float g = apply_unary(act, static_cast<float>(load(*at<const T>(v.v[0], o.off[0]))));
+    store(*at<T>(v.v[2], o.off[2]), g * static_cast<float>(load(*at<const T>(v.v[1], o.off[1]))));
+  }
+}
+
+// One block per row: the sum is stored and squared in the same pass, then normalised.
+template <class T>
+__global__ void add_rms_norm_kernel(const T* x, const T* h, const T* w, T* sum, T* out,
+                                    int64_t rows, int64_t n, float weight_offset, float eps) {
+  __shared__ float part[32];
+  const int lane = static_cast<int>(threadIdx.x % 32), warp = static_cast<int>(threadIdx.x / 32);
+  const int warps = static_cast<int>(blockDim.x / 32);
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    const T* xr = x + r * n;
+    const T* hr = h + r * n;
+    T* sr = sum + r * n;
+    T* orow = out + r * n;
+    float ss = 0.0f;
+    for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+      T s;
+      store(s, static_cast<float>(load(xr[i])) + static_cast<float>(load(hr[i])));
+      sr[i] = s;
+      const float v = load(s);
+      ss += v * v;
+    }
+    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
+    if (lane == 0) part[warp] = ss;
+    __syncthreads();
+    if (warp == 0) {
+      float v = lane < warps ? part[lane] : 0.0f;
+      for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+      if (lane == 0) part[0] = v;
+    }
+    __syncthreads();
+    const float inv_rms = 1.0f / sqrtf(part[0] / static_cast<float>(n) + eps);
+    __syncthreads();
+    for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+      const float scale = w == nullptr ? 1.0f : load(w[i]) + weight_offset;
+      store(orow[i], load(sr[i]) * inv_rms * scale);
+    }
+  }
+}
 
 }  // namespace
+
+void launch_add_rms_norm(cudaStream_t s, Elem t, const void* x, const void* h, const void* w,
+                         void* sum, void* out, int64_t rows, int64_t n, float weight_offset,
+                         float eps) {
+  if (rows == 0 || n == 0) return;
+  const unsigned grid = static_cast<unsigned>(rows < (1 << 30) ? rows : (1 << 30));
+  const int block = n >= 4096 ? 1024 : n >= 1024 ? 512 : 256;
+  dispatch_float_elem(t, [&]<class T>() {
+    add_rms_norm_kernel<T><<<grid, block, 0, s>>>(
+        static_cast<const T*>(x), static_cast<const T*>(h), static_cast<const T*>(w),
+        static_cast<T*>(sum), static_cast<T*>(out), rows, n, weight_offset, eps);
+  });
+  check_launch("add_rms_norm");
+}
+
+void launch_gated_act(cudaStream_t s, UnaryOp act, Elem t, const Dims& dims, const View& gate,
+                      const View& up, const View& out) {
+  const int64_t n = dims.numel();
+  if (n == 0) return;
+  dispatch_float_elem(t, [&]<class T>() {
+    gated_act_kernel<T>
+        <<<grid_for(n, kBlock), kBlock, 0, s>>>(act, dims, Views<3>{{gate, up, out}});
+  });
+  check_launch("gated_act");
+}
 
 void launch_copy(cudaStream_t s, const Dims& dims, int elem_bytes, const View& src,
                  const View& dst) {

@@ -90,6 +90,14 @@ void launch_binary(cudaStream_t s, BinaryOp op, Elem t, const Dims& dims, const 
                    const View& b, const View& out);
 void launch_unary(cudaStream_t s, UnaryOp op, Elem t, const Dims& dims, const View& x,
                   const View& out);
+// sum = x + h (rounded to t), out = rms_norm(sum) * (w + weight_offset) (w null: no scale), all
+// contiguous (rows, n) of float type t.
+void launch_add_rms_norm(cudaStream_t s, Elem t, const void* x, const void* h, const void* w,
+                         void* sum, void* out, int64_t rows, int64_t n, float weight_offset,
+                         float eps);
+// out = act(gate) * up (act: kSilu, kGeluTanh, kGeluErf or kRelu), f32 math, float types.
+void launch_gated_act(cudaStream_t s, UnaryOp act, Elem t, const Dims& dims, const View& gate,
+                      const View& up, const View& out);
 
 // ---- reductions and row ops (reduce.cu); `rows` walks one element per row ----
 // x row: n values `step` apart from the row's x offset; out: one value per row.

@@ -196,6 +196,26 @@ void unary_kernel(const OpCall& call) {
   launch_unary(stream_for(out), unary_op(call.op), elem_of(out.dtype()), dims, views[0], views[1]);
 }
 
+void gated_act_kernel(const OpCall& call) {
+  Tensor& out = call.outputs[0];
+  Dims dims = dims_of(out.shape());
+  View views[3] = {view_of(call.inputs[0]), view_of(call.inputs[1]), view_of(out)};
+  coalesce(dims, views, 3);
+  launch_gated_act(stream_for(out), unary_op(call.attrs.act), elem_of(out.dtype()), dims, views[0],
+                   views[1], views[2]);
+}
+
+// inputs: x, h (.., D) contiguous, weight (D) contiguous or undefined; outputs: sum, normed.
+void add_rms_norm_kernel(const OpCall& call) {
+  const Tensor& x = call.inputs[0];
+  const Tensor& w = call.inputs[2];
+  const int64_t n = x.rank() == 0 ? 1 : x.shape().back();
+  launch_add_rms_norm(stream_for(call.outputs[0]), elem_of(x.dtype()), x.raw_data(),
+                      call.inputs[1].raw_data(), w.defined() ? w.raw_data() : nullptr,
+                      call.outputs[0].raw_data(), call.outputs[1].raw_data(),
+                      n == 0 ? 0 : x.numel() / n, n, call.attrs.weight_offset, call.attrs.eps);
+}
+
 // ---- reductions and row ops ----
 
 ReduceOp reduce_op(Op op) {
@@ -400,6 +420,8 @@ const bool kRegistered = [] {
     reg<rms_norm_kernel>(Op::kRmsNorm, dt);
     reg<layer_norm_kernel>(Op::kLayerNorm, dt);
     reg<rope_kernel>(Op::kRope, dt);
+    reg<gated_act_kernel>(Op::kGatedAct, dt);
+    reg<add_rms_norm_kernel>(Op::kAddRmsNorm, dt);
   }
   for (DType dt : {DType::kI32, DType::kI64})
     for (Op op : {Op::kNeg, Op::kAbs, Op::kSqr, Op::kRelu}) reg<unary_kernel>(op, dt);
