@@ -162,6 +162,72 @@ INSTANTIATE_TEST_SUITE_P(Models, GoldenCudaTest,
                                            "qwen3", "gemma3", "phi3", "gpt2"),
                          [](const auto& p) { return p.param; });
 
+// Decode steps of 3 sequences at once (one token each) after different prompts: every step's
+// logits, in order.
+std::vector<std::vector<float>> batched_decode(const Model& m, int steps) {
+  nn::KvCache cache = m.make_cache();
+  const std::vector<std::vector<int32_t>> prompts = {{1, 15, 27, 3}, {5, 9}, {2, 40, 41, 42, 7, 8}};
+  std::vector<int32_t> next(prompts.size());
+  for (size_t s = 0; s < prompts.size(); ++s) {
+    cache.add_sequence(static_cast<int>(s));
+    BatchItem item{static_cast<int>(s), prompts[s]};
+    const std::vector<float> row = m.forward({&item, 1}, cache).to_float_vector();
+    next[s] = static_cast<int32_t>(std::max_element(row.begin(), row.end()) - row.begin());
+  }
+  const auto vocab = static_cast<std::ptrdiff_t>(m.config().vocab_size);
+  std::vector<std::vector<float>> out;
+  for (int step = 0; step < steps; ++step) {
+    std::vector<BatchItem> items;
+    for (size_t s = 0; s < prompts.size(); ++s)
+      items.push_back({static_cast<int>(s), std::span<const int32_t>(&next[s], 1)});
+    out.push_back(m.forward(items, cache).to_float_vector());
+    for (size_t s = 0; s < prompts.size(); ++s) {
+      const auto row = out.back().begin() + static_cast<std::ptrdiff_t>(s) * vocab;
+      next[s] = static_cast<int32_t>(std::max_element(row, row + vocab) - row);
+    }
+  }
+  return out;
+}
+
+// Replaying the recorded decode step (CUDA graph) gives the eager logits at every step, for one
+// sequence and for a batch of 3.
+TEST_P(GoldenCudaTest, GraphReplayMatchesEagerLogits) {
+  LoadedModel gpu = load_model(dir_, Device::cuda());
+  auto* dec = dynamic_cast<Decoder*>(gpu.model.get());
+  ASSERT_NE(dec, nullptr);
+  auto run = [&](bool graphs, std::vector<std::vector<float>>* steps) {
+    dec->set_step_graphs(graphs);
+    nn::KvCache cache = gpu.model->make_cache();
+    cache.add_sequence(0);
+    BatchItem item{0, prompts_[0].ids};
+    std::vector<float> row = gpu.model->forward({&item, 1}, cache).to_float_vector();
+    std::vector<int32_t> toks;
+    for (int i = 0; i < 40; ++i) {
+      toks.push_back(static_cast<int32_t>(std::max_element(row.begin(), row.end()) - row.begin()));
+      item.tokens = std::span<const int32_t>(&toks.back(), 1);
+      row = gpu.model->forward({&item, 1}, cache).to_float_vector();
+      steps->push_back(row);
+    }
+    return toks;
+  };
+  std::vector<std::vector<float>> eager, replay;
+  const std::vector<int32_t> want = run(false, &eager);
+  const int64_t before = dec->step_graphs_recorded();
+  const std::vector<int32_t> got = run(true, &replay);
+  EXPECT_GT(dec->step_graphs_recorded(), before) << "no graph was recorded";
+  EXPECT_EQ(got, want);
+  ASSERT_EQ(replay.size(), eager.size());
+  for (size_t i = 0; i < eager.size(); ++i)
+    EXPECT_LE(max_abs_diff(replay[i], eager[i]), 1e-4) << "step " << i;
+  dec->set_step_graphs(false);
+  const auto batch_eager = batched_decode(*gpu.model, 6);
+  dec->set_step_graphs(true);
+  const auto batch_replay = batched_decode(*gpu.model, 6);
+  ASSERT_EQ(batch_replay.size(), batch_eager.size());
+  for (size_t i = 0; i < batch_eager.size(); ++i)
+    EXPECT_LE(max_abs_diff(batch_replay[i], batch_eager[i]), 1e-4) << "batched step " << i;
+}
+
 #ifdef WICK_HAS_CUDA
 // 1,000 generate calls on one Generator: after the first few (which size the KV pool and warm
 // the allocator's cache) the bytes held by live device storages must not grow.
