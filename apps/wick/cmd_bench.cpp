@@ -1,6 +1,8 @@
-// `wick bench -m PATH [-p 512] [-n 128] [-t 1,2] [-r 5] [--json] [--membw]`: llama-bench's pp/tg
-// throughput (markdown table or JSON list with llama-bench's fields); --membw measures the read
-// bandwidth at 1 and all threads and, with -m, the share of it decode's weight reads use.
+// `wick bench -m PATH [-p 512] [-n 128] [-t 1,2] [-r 5] [--json] [--membw] [-b 8,32 [-d 128]]`:
+// llama-bench's pp/tg throughput (markdown table or JSON list with llama-bench's fields);
+// --membw measures the read bandwidth at 1 and all threads and, with -m, the share of it decode's
+// weight reads use; -b adds batched decode tests (tg<n>x<B>: B sequences of depth -d decoding
+// together, logits copied to the host each step, as a server with B streams runs).
 #include <cstdio>
 #include <thread>
 
@@ -22,6 +24,8 @@ struct BenchFlags {
   int reps = 5;
   bool json = false;
   bool membw = false;
+  std::vector<int> batches;  // batched decode tests: sequences per step
+  int depth = 128;           // tokens each sequence holds before a batched decode test
   DeviceFlag device;
 };
 
@@ -43,7 +47,7 @@ void print_implied_bandwidth(const tools::BenchModelInfo& info,
                              const std::vector<tools::BenchResult>& results,
                              const std::vector<Bandwidth>& bw) {
   for (const tools::BenchResult& r : results) {
-    if (r.n_gen == 0) continue;
+    if (r.n_gen == 0 || r.n_seqs > 1) continue;
     const double gbs = static_cast<double>(info.decode_bytes_per_token) * r.avg_ts() / 1e9;
     std::printf("decode %s, -t %d: %.1f MiB weights/token x %.2f tok/s = %.2f GB/s",
                 r.test_name().c_str(), r.n_threads,
@@ -101,6 +105,15 @@ int run(const BenchFlags& f) {
         std::fflush(stdout);
       }
     }
+    for (int b : f.batches) {
+      WICK_CHECK(b >= 1, ErrorKind::kInvalidArgument, "-b: batch {} must be >= 1", b);
+      if (f.n_gen == 0) break;
+      results.push_back(tools::run_batched_decode_test(*loaded.model, b, f.depth, f.n_gen, f.reps));
+      if (!f.json) {
+        std::printf("%s\n", tools::bench_table_row(info, results.back()).c_str());
+        std::fflush(stdout);
+      }
+    }
   }
   if (f.json) {
     nlohmann::json out = nlohmann::json::array();
@@ -127,6 +140,11 @@ CommandRegistration reg(
           ->capture_default_str();
       sub.add_flag("--json", f->json, "print a JSON list with llama-bench's fields");
       sub.add_flag("--membw", f->membw, "measure the read bandwidth (1 and all threads)");
+      sub.add_option("-b,--batch", f->batches,
+                     "batched decode tests: sequences per step, comma-separated (e.g. 8,32,128)")
+          ->delimiter(',');
+      sub.add_option("-d,--depth", f->depth, "tokens per sequence before a batched decode test")
+          ->capture_default_str();
       f->device.add(sub);
       return [f] { return run(*f); };
     });

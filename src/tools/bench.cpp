@@ -13,6 +13,7 @@
 #include <numeric>
 #include <random>
 
+#include "core/error.h"
 #include "core/thread_pool.h"
 #include "formats/gguf.h"
 #include "formats/weight_source.h"
@@ -86,6 +87,39 @@ double time_once(const models::Model& model, int n_prompt, int n_gen, std::mt199
   return elapsed_ns(start);
 }
 
+double time_batched_decode(const models::Model& model, int n_seqs, int depth, int n_gen,
+                           std::mt19937_64& rng) {
+  std::uniform_int_distribution<int32_t> pick(0,
+                                              static_cast<int32_t>(model.config().vocab_size) - 1);
+  nn::KvCacheOptions options;
+  options.device = model.device();
+  // A fixed pool large enough for the whole run, as a server's: no growth during the timed steps.
+  const int64_t per_seq = (depth + n_gen) / options.block_size + 2;
+  options.max_blocks = per_seq * n_seqs;
+  nn::KvCache cache = model.make_cache(options);
+  std::vector<std::vector<int32_t>> prompts(static_cast<size_t>(n_seqs));
+  std::vector<models::BatchItem> items;
+  for (int s = 0; s < n_seqs; ++s) {
+    cache.add_sequence(s);
+    auto& p = prompts[static_cast<size_t>(s)];
+    p.resize(static_cast<size_t>(std::max(depth, 1)));
+    for (int32_t& t : p) t = pick(rng);
+    items.push_back({s, p, false});
+  }
+  model.forward(items, cache).to_float_vector();
+  std::vector<int32_t> next(static_cast<size_t>(n_seqs));
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < n_gen; ++i) {
+    for (int s = 0; s < n_seqs; ++s) {
+      next[static_cast<size_t>(s)] = pick(rng);
+      items[static_cast<size_t>(s)] = {s, {&next[static_cast<size_t>(s)], 1}, false};
+    }
+    const std::vector<float> logits = model.forward(items, cache).to_float_vector();
+    (void)logits;
+  }
+  return elapsed_ns(start);
+}
+
 }  // namespace
 
 BenchModelInfo describe_bench_model(const std::string& path) {
@@ -129,6 +163,7 @@ double BenchResult::stddev_ts() const {
   return stddev(samples_ts());
 }
 std::string BenchResult::test_name() const {
+  if (n_seqs > 0) return fmt::format("tg{}x{}", n_gen, n_seqs);
   if (n_prompt > 0 && n_gen > 0) return fmt::format("pp{}+tg{}", n_prompt, n_gen);
   return n_prompt > 0 ? fmt::format("pp{}", n_prompt) : fmt::format("tg{}", n_gen);
 }
@@ -142,6 +177,23 @@ BenchResult run_bench_test(const models::Model& model, int n_prompt, int n_gen, 
   std::mt19937_64 rng(seed);
   time_once(model, n_prompt, n_gen, rng);  // warm-up: page in weights, size caches
   for (int i = 0; i < reps; ++i) r.samples_ns.push_back(time_once(model, n_prompt, n_gen, rng));
+  return r;
+}
+
+BenchResult run_batched_decode_test(const models::Model& model, int n_seqs, int depth, int n_gen,
+                                    int reps, uint64_t seed) {
+  WICK_CHECK(n_seqs >= 1 && n_gen >= 1 && depth >= 0, ErrorKind::kInvalidArgument,
+             "batched decode: sequences {} and steps {} must be >= 1, depth {} >= 0", n_seqs, n_gen,
+             depth);
+  BenchResult r;
+  r.n_threads = ThreadPool::global().size();
+  r.n_gen = n_gen;
+  r.n_seqs = n_seqs;
+  r.depth = depth;
+  std::mt19937_64 rng(seed);
+  time_batched_decode(model, n_seqs, depth, n_gen, rng);  // warm-up (and graph recording)
+  for (int i = 0; i < reps; ++i)
+    r.samples_ns.push_back(time_batched_decode(model, n_seqs, depth, n_gen, rng));
   return r;
 }
 
@@ -162,7 +214,8 @@ nlohmann::json bench_result_json(const BenchModelInfo& model, const BenchResult&
           {"n_threads", r.n_threads},
           {"n_prompt", r.n_prompt},
           {"n_gen", r.n_gen},
-          {"n_depth", 0},
+          {"n_depth", r.depth},
+          {"n_seqs", std::max(r.n_seqs, 1)},
           {"test_time", when},
           {"avg_ns", static_cast<int64_t>(r.avg_ns())},
           {"stddev_ns", static_cast<int64_t>(r.stddev_ns())},
