@@ -234,6 +234,11 @@ void Tensor::copy_strided_to_host(void* out) const {
   const size_t size = static_cast<size_t>(dtype_info(dtype_).block_bytes);
   const auto* base = static_cast<const uint8_t*>(storage_->data());
   auto* dst = static_cast<uint8_t*>(out);
+  if (is_contiguous()) {
+    std::memcpy(dst, base + static_cast<size_t>(offset_) * size,
+                static_cast<size_t>(numel()) * size);
+    return;
+  }
   for_each_offset(shape_, strides_, offset_, [&](int64_t off) {
     std::memcpy(dst, base + static_cast<size_t>(off) * size, size);
     dst += size;

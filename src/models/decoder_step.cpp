@@ -93,7 +93,7 @@ int64_t round_up_pow2(int64_t v) {
   return p;
 }
 
-constexpr size_t kMaxGraphs = 8;        // recorded graphs kept per decoder (least recently used go)
+constexpr size_t kMaxGraphs = 8;  // recorded graphs kept per decoder (least recently used go)
 constexpr int64_t kMaxGraphBatch = 256;  // larger decode batches run eagerly
 constexpr int64_t kMinGraphColumns = 16;
 
@@ -118,6 +118,34 @@ struct Decoder::StepState {
   // The previous graph-eligible step's shape (see forward: record on the second sighting).
   int64_t last_batch = -1, last_columns = -1;
   std::vector<const void*> last_pools;
+
+  // Pinned host buffers the logits come back in, reused once no tensor holds them: a large
+  // batch's logits (B x vocab f32, 65 MB at 128 x 128256) then copy at the link's speed
+  // instead of through freshly faulted pageable memory every step.
+  std::vector<std::shared_ptr<Storage>> logits_host;
+
+  // x (contiguous, on a device) copied to a CPU tensor in one of logits_host (or a new one).
+  Tensor download(Backend& backend, const Tensor& logits) {
+    const Tensor x = contiguous(logits);
+    const size_t bytes = static_cast<size_t>(x.nbytes());
+    std::shared_ptr<Storage> buf;
+    for (const std::shared_ptr<Storage>& s : logits_host)
+      if (s.use_count() == 1 && s->bytes() >= bytes) buf = s;
+    if (buf == nullptr) {
+      constexpr size_t kMaxBuffers = 4;
+      if (logits_host.size() >= kMaxBuffers)  // drop a free one; in-use ones live on in tensors
+        for (auto it = logits_host.begin(); it != logits_host.end(); ++it)
+          if (it->use_count() == 1) {
+            logits_host.erase(it);
+            break;
+          }
+      buf = backend.allocate_pinned_host(bytes);
+      logits_host.push_back(buf);
+    }
+    Tensor out = Tensor::from_storage(buf, x.shape(), x.dtype());
+    backend.copy_device_to_host(x.raw_data(), out.raw_data(), bytes);
+    return out;
+  }
 
   // dst (i32, on `dev`) = data, through the pinned staging buffer, asynchronously.
   void upload(Backend& backend, Device dev, const std::vector<int32_t>& data, Tensor& dst) {
@@ -205,7 +233,8 @@ Tensor Decoder::run_step(const StepInputs& in, nn::KvCache& cache) const {
       std::tie(x, xn) = add_norm(x, h, final_norm);
     }
   }
-  if (layers.empty()) xn = final_norm(in.logit_rows.defined() ? index_select(x, 0, in.logit_rows) : x);
+  if (layers.empty())
+    xn = final_norm(in.logit_rows.defined() ? index_select(x, 0, in.logit_rows) : x);
   Tensor logits = lm_head(xn);
   if (c.final_softcap > 0.0f) {
     const auto cap = static_cast<double>(c.final_softcap);
@@ -263,8 +292,8 @@ Tensor Decoder::forward(std::span<const BatchItem> batch, nn::KvCache& cache) co
       if (g.batch == B && g.columns == p.m && g.pools == pools) hit = &g;
     // Record only a shape the previous step had too: a server's batch size changes often while
     // requests come and go, and each recording costs about one more step.
-    record = hit == nullptr && st.last_batch == B && st.last_columns == p.m &&
-             st.last_pools == pools;
+    record =
+        hit == nullptr && st.last_batch == B && st.last_columns == p.m && st.last_pools == pools;
     st.last_batch = B;
     st.last_columns = p.m;
     st.last_pools = pools;
@@ -275,7 +304,7 @@ Tensor Decoder::forward(std::span<const BatchItem> batch, nn::KvCache& cache) co
     st.upload(*backend, dev, p.data, buf);
     const Tensor logits = run_step(views_of<StepInputs>(buf, p, bl.max_position), cache);
     commit();
-    Tensor host = to_device(logits, Device::cpu());
+    Tensor host = st.download(*backend, logits);
     st.upload_pending = false;
     return host;
   }
@@ -286,7 +315,7 @@ Tensor Decoder::forward(std::span<const BatchItem> batch, nn::KvCache& cache) co
     st.upload(*backend, dev, p.data, hit->inputs);
     hit->graph->replay();
     commit();
-    Tensor host = to_device(hit->logits, Device::cpu());
+    Tensor host = st.download(*backend, hit->logits);
     st.upload_pending = false;
     return host;
   }
@@ -311,7 +340,7 @@ Tensor Decoder::forward(std::span<const BatchItem> batch, nn::KvCache& cache) co
   Tensor out;
   g.graph->run_in_pool([&] { out = run_step(in, cache); });
   commit();
-  Tensor host = to_device(out, Device::cpu());
+  Tensor host = st.download(*backend, out);
   st.upload_pending = false;
   out = Tensor();
   if (!g.graph->capture([&] { g.logits = run_step(in, cache); })) {
@@ -321,9 +350,10 @@ Tensor Decoder::forward(std::span<const BatchItem> batch, nn::KvCache& cache) co
   }
   ++st.recorded;
   if (st.graphs.size() >= kMaxGraphs) {
-    auto oldest = std::min_element(
-        st.graphs.begin(), st.graphs.end(),
-        [](const StepState::Graph& a, const StepState::Graph& b) { return a.last_use < b.last_use; });
+    auto oldest = std::min_element(st.graphs.begin(), st.graphs.end(),
+                                   [](const StepState::Graph& a, const StepState::Graph& b) {
+                                     return a.last_use < b.last_use;
+                                   });
     st.graphs.erase(oldest);
   }
   st.graphs.push_back(std::move(g));
