@@ -17,7 +17,26 @@ import json
 import random
 import statistics
 import time
+import urllib.request
 from urllib.parse import urlparse
+
+STEP_METRICS = ("wick_step_forward_seconds_sum", "wick_step_forward_seconds_count",
+                "wick_step_sample_seconds_sum", "wick_step_sequences_total", "wick_step_tokens_total")
+
+
+def step_metrics(url):
+    """wick's engine-step counters from GET /metrics ({} for servers without them)."""
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/metrics", timeout=10) as r:
+            text = r.read().decode()
+    except Exception:
+        return {}
+    out = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in STEP_METRICS:
+            out[name] = float(value)
+    return out
 
 
 def percentile(xs, p):
@@ -89,10 +108,22 @@ async def run_level(args, concurrency):
                     "temperature": 0, "ignore_eos": True}
             await one_request(u.hostname, u.port, "/v1/completions", body, headers, stats)
 
+    before = step_metrics(args.url)
     t0 = time.perf_counter()
     await asyncio.gather(*(client(i) for i in range(concurrency)))
     wall = time.perf_counter() - t0
-    return {
+    after = step_metrics(args.url)
+    steps = {}
+    if before and after:
+        d = {k: after[k] - before.get(k, 0.0) for k in after}
+        n = d.get("wick_step_forward_seconds_count", 0)
+        if n > 0:
+            steps = {"steps": int(n),
+                     "step_seqs_mean": d["wick_step_sequences_total"] / n,
+                     "step_tokens_mean": d["wick_step_tokens_total"] / n,
+                     "step_forward_ms": 1e3 * d["wick_step_forward_seconds_sum"] / n,
+                     "step_sample_ms": 1e3 * d["wick_step_sample_seconds_sum"] / n}
+    return {**steps,
         "concurrency": concurrency,
         "requests": concurrency * args.requests_per_client,
         "output_tok_s": stats["tokens"] / wall,
@@ -129,6 +160,11 @@ def main():
             print(f"{r['concurrency']:4d}  {r['requests']:4d}  {r['output_tok_s']:9.1f}  "
                   f"{r['ttft_p50_ms']:7.0f}/{r['ttft_p99_ms']:<7.0f}  "
                   f"{r['itl_p50_ms']:6.1f}/{r['itl_p99_ms']:<7.1f}  {r['wall_s']:6.1f}", flush=True)
+            if "steps" in r:
+                print(f"      engine: {r['steps']} steps, {r['step_seqs_mean']:.1f} sequences and "
+                      f"{r['step_tokens_mean']:.1f} tokens per step, forward "
+                      f"{r['step_forward_ms']:.2f} ms + host {r['step_sample_ms']:.2f} ms per step",
+                      flush=True)
 
 
 if __name__ == "__main__":

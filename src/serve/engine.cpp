@@ -361,7 +361,9 @@ void Engine::step() {
                      std::span<const int32_t>(it.s->tokens)
                          .subspan(static_cast<size_t>(it.s->computed), static_cast<size_t>(it.n)),
                      false});
+  const auto forward_start = Clock::now();
   Tensor logits = model_.forward(items, kv_.cache());
+  const auto sample_start = Clock::now();
   const float* rows = nullptr;
   if (logits.dtype() == DType::kF32 && logits.is_contiguous()) {
     rows = logits.data<float>();
@@ -375,6 +377,13 @@ void Engine::step() {
     s.computed += plan[i].n;
     if (s.computed == static_cast<int64_t>(s.tokens.size()))
       emit_token(s, std::span<const float>(rows + i * vocab, vocab));
+  }
+  if (metrics_) {
+    int64_t tokens = 0;
+    for (const Item& it : plan) tokens += it.n;
+    metrics_->step(seconds_between(forward_start, sample_start),
+                   seconds_between(sample_start, Clock::now()), tokens,
+                   static_cast<int64_t>(plan.size()));
   }
   remove_finished();
 }

@@ -45,7 +45,12 @@ void gauge(std::string& out, const char* name, const char* help, int64_t v) {
 
 }  // namespace
 
-Metrics::Metrics() : ttft_(latency_buckets()), itl_(latency_buckets()), e2e_(latency_buckets()) {}
+Metrics::Metrics()
+    : ttft_(latency_buckets()),
+      itl_(latency_buckets()),
+      e2e_(latency_buckets()),
+      step_forward_(latency_buckets()),
+      step_sample_(latency_buckets()) {}
 
 void Metrics::request(const std::string& endpoint, int status) {
   std::lock_guard lock(mu_);
@@ -72,6 +77,15 @@ void Metrics::request_latency(double seconds) {
   e2e_.observe(seconds);
 }
 
+void Metrics::step(double forward_seconds, double sample_seconds, int64_t tokens,
+                   int64_t sequences) {
+  std::lock_guard lock(mu_);
+  step_forward_.observe(forward_seconds);
+  step_sample_.observe(sample_seconds);
+  step_tokens_ += static_cast<uint64_t>(tokens);
+  step_sequences_ += static_cast<uint64_t>(sequences);
+}
+
 std::string Metrics::render(const Gauges& g) const {
   std::lock_guard lock(mu_);
   std::string out;
@@ -87,6 +101,14 @@ std::string Metrics::render(const Gauges& g) const {
   ttft_.render(out, "wick_time_to_first_token_seconds", "from submit to the first token");
   itl_.render(out, "wick_inter_token_latency_seconds", "between consecutive tokens of a sequence");
   e2e_.render(out, "wick_request_duration_seconds", "from submit to the last token");
+  step_forward_.render(out, "wick_step_forward_seconds",
+                       "one engine step's model forward (all its sequences)");
+  step_sample_.render(out, "wick_step_sample_seconds",
+                      "one engine step's host work on the logits (sampling, events)");
+  counter(out, "wick_step_tokens_total", "tokens run through the model by engine steps",
+          step_tokens_);
+  counter(out, "wick_step_sequences_total", "sequences in engine steps, summed over steps",
+          step_sequences_);
   gauge(out, "wick_queue_depth", "sequences waiting for admission", g.waiting);
   gauge(out, "wick_running_sequences", "sequences in the running batch", g.running);
   gauge(out, "wick_kv_blocks_used", "KV cache blocks held by sequences", g.kv_blocks_used);

@@ -41,13 +41,17 @@ class Metrics {
   void ttft(double seconds);
   void inter_token(double seconds);
   void request_latency(double seconds);
+  // One engine step: the model forward over `tokens` tokens of `sequences` sequences, then the
+  // host work on its logits (sampling, constraints, detokenizing, events).
+  void step(double forward_seconds, double sample_seconds, int64_t tokens, int64_t sequences);
   std::string render(const Gauges& g) const;
 
  private:
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;
   uint64_t prompt_tokens_ = 0, generated_tokens_ = 0;
-  Histogram ttft_, itl_, e2e_;
+  uint64_t step_tokens_ = 0, step_sequences_ = 0;
+  Histogram ttft_, itl_, e2e_, step_forward_, step_sample_;
 };
 
 }  // namespace wick::serve
