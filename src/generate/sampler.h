@@ -215,13 +215,15 @@ class Sampler {
   bool is_dry_breaker(int32_t id);
   bool stage_is_noop(SamplerStage s) const;
   size_t top_k_straight_from_logits(Candidates& c, std::span<const float> logits);
+  bool greedy_sparse(std::span<const float> logits, std::span<const int32_t> history, int32_t& id);
 
   SamplingParams params_;
   std::vector<int32_t> eos_ids_;
   Rng rng_;
   const tok::Tokenizer* tokenizer_;
   std::unordered_map<int32_t, bool> dry_breaker_memo_;  // history ids looked up so far
-  Candidates work_;  // reused across steps: no 150k allocation per token
+  Candidates work_;                  // reused across steps: no 150k allocation per token
+  std::vector<int32_t> sparse_ids_;  // greedy_sparse's touched ids, reused
   float mu_ = 0;
   int generated_ = 0;
 };

@@ -312,6 +312,78 @@ size_t Sampler::top_k_straight_from_logits(Candidates& c, std::span<const float>
   return 0;
 }
 
+// Greedy decoding whose filters and penalties touch only a few ids (EOS bans for ignore_eos or
+// min_tokens, bad words, logit_bias, repetition penalties: not allowed_token_ids, a mask or DRY):
+// those ids go through the same filter and penalty functions as a small candidate list, every
+// other id keeps its logit, so the choice equals the full path's without copying the vocabulary
+// (which costs ~0.3 ms per token at 128k ids, per sequence of a server's batch). False when the
+// full path must run (the ids the filters touch are not known up front, or nothing survives
+// among the untouched ids' finite logits).
+bool Sampler::greedy_sparse(std::span<const float> logits, std::span<const int32_t> history,
+                            int32_t& id) {
+  const SamplingParams& p = params_;
+  if (!p.allowed_token_ids.empty() || (p.dry_multiplier > 0 && p.dry_penalty_last_n != 0))
+    return false;
+  const bool ban_eos = p.ignore_eos || generated_ < p.min_tokens;
+  const bool penalties = penalties_active();
+  std::vector<int32_t>& touched = sparse_ids_;
+  touched.clear();
+  for (const std::vector<int32_t>& w : p.bad_words_ids)
+    if (!w.empty()) touched.push_back(w.back());
+  if (ban_eos) touched.insert(touched.end(), eos_ids_.begin(), eos_ids_.end());
+  for (const auto& [bias_id, b] : p.logit_bias) touched.push_back(bias_id);
+  if (penalties) {
+    const std::span<const int32_t> recent = window(history, p.repeat_last_n);
+    touched.insert(touched.end(), recent.begin(), recent.end());
+  }
+  const auto vocab = static_cast<int64_t>(logits.size());
+  std::erase_if(touched, [&](int32_t t) { return t < 0 || t >= vocab; });
+  std::sort(touched.begin(), touched.end());
+  touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+
+  // The best untouched id: the maximum over the gaps between touched ids, first position.
+  float best = -std::numeric_limits<float>::infinity();
+  int64_t best_at = -1;
+  int64_t begin = 0;
+  for (size_t i = 0; i <= touched.size(); ++i) {
+    const int64_t end = i < touched.size() ? touched[i] : vocab;
+    if (end > begin) {
+      const std::span<const float> gap =
+          logits.subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin));
+      const float m = max_value(gap);
+      if (m > best) {
+        best = m;
+        best_at = begin + (std::find(gap.begin(), gap.end(), m) - gap.begin());
+      }
+    }
+    begin = end + 1;
+  }
+  if (best_at < 0) return false;  // no finite untouched logit: the full path decides
+
+  Candidates& c = work_;
+  c.ids.assign(touched.begin(), touched.end());
+  c.values.clear();
+  for (int32_t t : touched) {
+    const float v = logits[static_cast<size_t>(t)];
+    c.values.push_back(std::isnan(v) ? -std::numeric_limits<float>::infinity() : v);
+  }
+  c.sorted = c.probs = false;
+  c.by_id = true;
+  sampler_bad_words(c, p.bad_words_ids, history);
+  if (ban_eos) sampler_ban_ids(c, eos_ids_);
+  sampler_logit_bias(c, p.logit_bias, logits.size());
+  if (penalties)
+    for (SamplerStage s : p.samplers)
+      if (s == SamplerStage::kPenalties) apply_stage(s, c, history);
+  id = static_cast<int32_t>(best_at);
+  for (size_t i = 0; i < c.size(); ++i)
+    if (c.values[i] > best || (c.values[i] == best && c.ids[i] < id)) {
+      best = c.values[i];
+      id = c.ids[i];
+    }
+  return true;
+}
+
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history,
                         std::span<const uint64_t> allowed_bits) {
   WICK_CHECK(!logits.empty(), ErrorKind::kInvalidArgument, "sampler: empty logits");
@@ -322,6 +394,13 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
   if (greedy && !filters_active(allowed_bits) && !penalties_active()) {
     ++generated_;
     return sampler_argmax(logits);
+  }
+  if (greedy && allowed_bits.empty()) {
+    int32_t id = 0;
+    if (greedy_sparse(logits, history, id)) {
+      ++generated_;
+      return id;
+    }
   }
   Candidates& c = work_;
   size_t first_stage = 0;       // stages before it already ran (or had nothing to do)

@@ -469,6 +469,62 @@ TEST(SamplerChain, ShortcutsMatchTheStagesComposedByHand) {
   }
 }
 
+// Greedy decoding with sparse filters (EOS bans, bad words, logit_bias, repetition penalties)
+// skips copying the vocabulary: its choice must equal the filters and penalties applied to every
+// candidate by hand, then the argmax (lowest id among ties), over random cases with many ties
+// and some NaN logits.
+TEST(SamplerChain, GreedyWithSparseFiltersMatchesTheStagesComposedByHand) {
+  Rng noise(77);
+  const auto pick = [&](int n) {
+    return static_cast<int32_t>(noise.next_u64() % static_cast<uint64_t>(n));
+  };
+  for (int trial = 0; trial < 400; ++trial) {
+    const int vocab = 50 + pick(3000);
+    std::vector<float> logits(static_cast<size_t>(vocab));
+    for (float& l : logits) l = static_cast<float>(pick(40)) / 4.0f - 5.0f;  // many ties
+    if (trial % 5 == 0) logits[static_cast<size_t>(pick(vocab))] = std::nanf("");
+    std::vector<int32_t> history(static_cast<size_t>(pick(100)));
+    for (int32_t& t : history) t = pick(vocab);
+    // Put the largest logits on history and EOS ids often, so filters change the winner.
+    const float top = *std::max_element(logits.begin(), logits.end(), [](float a, float b) {
+      return std::isnan(b) ? false : std::isnan(a) || a < b;
+    });
+    std::vector<int32_t> eos = {pick(vocab), pick(vocab)};
+    logits[static_cast<size_t>(eos[0])] = top + 1;
+    if (!history.empty()) logits[static_cast<size_t>(history.back())] = top + 0.5f;
+    SamplingParams p = plain(0.0f);
+    p.ignore_eos = trial % 3 == 0;
+    p.min_tokens = trial % 3 == 1 ? 2 : 0;
+    const int windows[] = {0, 8, 64, -1};
+    p.repeat_last_n = windows[pick(4)];
+    if (trial % 2 == 0) p.repeat_penalty = 1.5f;
+    if (trial % 4 == 1) p.presence_penalty = 0.75f;
+    if (trial % 4 == 2) p.frequency_penalty = 0.25f;
+    for (int i = pick(3); i > 0; --i) {
+      std::vector<int32_t> w = {pick(vocab)};
+      if (!history.empty() && pick(2) == 0) w.insert(w.begin(), history.back());
+      p.bad_words_ids.push_back(w);
+    }
+    for (int i = pick(4); i > 0; --i)
+      p.logit_bias.push_back(
+          {pick(vocab), i == 1 ? -INFINITY : static_cast<float>(pick(9)) - 4.0f});
+
+    Candidates c = Candidates::from_logits(logits);
+    sampler_bad_words(c, p.bad_words_ids, history);
+    if (p.ignore_eos || p.min_tokens > 0) sampler_ban_ids(c, eos);
+    sampler_logit_bias(c, p.logit_bias, logits.size());
+    std::span<const int32_t> recent(history);
+    if (p.repeat_last_n == 0) recent = {};
+    if (p.repeat_last_n > 0 && recent.size() > static_cast<size_t>(p.repeat_last_n))
+      recent = recent.last(static_cast<size_t>(p.repeat_last_n));
+    sampler_penalties(c, recent, p.repeat_penalty, p.frequency_penalty, p.presence_penalty);
+    const int32_t expected = sampler_argmax(c);
+
+    Sampler sampler(p, eos);
+    EXPECT_EQ(sampler.sample(logits, history), expected) << "trial " << trial;
+  }
+}
+
 TEST(SamplerChain, Logprobs) {
   // logits {0, ln 3}: p = {0.25, 0.75}.
   const std::vector<float> logits = {0.0f, std::log(3.0f)};
