@@ -106,7 +106,7 @@ double time_batched_decode(const models::Model& model, int n_seqs, int depth, in
     for (int32_t& t : p) t = pick(rng);
     items.push_back({s, p, false});
   }
-  model.forward(items, cache).to_float_vector();
+  model.forward(items, cache);
   std::vector<int32_t> next(static_cast<size_t>(n_seqs));
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < n_gen; ++i) {
@@ -114,8 +114,10 @@ double time_batched_decode(const models::Model& model, int n_seqs, int depth, in
       next[static_cast<size_t>(s)] = pick(rng);
       items[static_cast<size_t>(s)] = {s, {&next[static_cast<size_t>(s)], 1}, false};
     }
-    const std::vector<float> logits = model.forward(items, cache).to_float_vector();
-    (void)logits;
+    // forward returns the logits on the host (a server samples there): the copy is timed.
+    const Tensor logits = model.forward(items, cache);
+    WICK_CHECK(logits.device().is_cpu() && logits.dim(0) == n_seqs, ErrorKind::kInternal,
+               "batched decode: logits {} for {} sequences", logits.str(), n_seqs);
   }
   return elapsed_ns(start);
 }

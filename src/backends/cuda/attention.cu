@@ -276,7 +276,9 @@ AttentionPlan plan_attention(const AttentionArgs& a, int sm_count) {
   if (decode) {
     const int64_t blocks = a.B * a.KVH * p.head_slices;
     const int64_t max_keys = a.M * a.block_size;
-    const int64_t by_keys = (max_keys + 255) / 256;
+    // Down to one key tile per split: a single sequence's decode (B x KVH blocks, 8 for Llama 3)
+    // would otherwise walk hundreds of keys on a handful of multiprocessors.
+    const int64_t by_keys = (max_keys + kKeyTile - 1) / kKeyTile;
     const int64_t by_sms = (2 * sm_count + blocks - 1) / blocks;
     p.n_splits = static_cast<int>(imax(1, imin(64, imin(by_keys, by_sms))));
   }
