@@ -242,6 +242,23 @@ TEST(Bench, JsonHasLlamaBenchFields) {
   EXPECT_EQ(bench_table_row(info, pp).find("| "), 0u);
 }
 
+// The batched decode test: B sequences x n steps counted as tokens, named tg<n>x<B>, its depth
+// and sequence count in the JSON; bad arguments are errors.
+TEST(Bench, BatchedDecodeCountsEverySequence) {
+  models::LoadedModel m = models::load_model(model_dir("qwen2"));
+  const BenchResult r = run_batched_decode_test(*m.model, 3, 5, 4, 2);
+  EXPECT_EQ(r.test_name(), "tg4x3");
+  EXPECT_EQ(r.n_tokens(), 12);
+  ASSERT_EQ(r.samples_ns.size(), 2u);
+  EXPECT_NEAR(r.samples_ts()[0], 12 * 1e9 / r.samples_ns[0], 1e-6);
+  const nlohmann::json j = bench_result_json(describe_bench_model(model_dir("qwen2")), r);
+  EXPECT_EQ(j["n_seqs"].get<int>(), 3);
+  EXPECT_EQ(j["n_depth"].get<int>(), 5);
+  EXPECT_EQ(j["n_gen"].get<int>(), 4);
+  EXPECT_THROW(run_batched_decode_test(*m.model, 0, 5, 4, 1), Error);
+  EXPECT_THROW(run_batched_decode_test(*m.model, 2, 5, 0, 1), Error);
+}
+
 TEST(Bench, ReadBandwidthIsPositive) {
   EXPECT_GT(measure_read_bandwidth_gbs(1, size_t{8} << 20, 2), 0.0);
 }
