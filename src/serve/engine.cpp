@@ -11,6 +11,7 @@
 #include <limits>
 #include <optional>
 
+#include "core/thread_pool.h"
 #include "generate/stop_strings.h"
 #include "serve/embed.h"
 #include "tokenizer/tokenizer.h"
@@ -372,12 +373,26 @@ void Engine::step() {
     rows = logits_.data();
   }
   const auto vocab = static_cast<size_t>(logits.dim(1));
+  const auto row = [&](size_t i) { return std::span<const float>(rows + i * vocab, vocab); };
+  // Sequences whose prompt is done sample now. Those without a constraint sample in parallel
+  // (each has its own sampler and RNG, so the ids do not depend on the split); constrained ones
+  // share mask caches and sample in order below, as do the events.
+  std::vector<size_t> ready;
   for (size_t i = 0; i < plan.size(); ++i) {
     Sequence& s = *plan[i].s;
     s.computed += plan[i].n;
-    if (s.computed == static_cast<int64_t>(s.tokens.size()))
-      emit_token(s, std::span<const float>(rows + i * vocab, vocab));
+    if (s.computed == static_cast<int64_t>(s.tokens.size())) ready.push_back(i);
   }
+  std::vector<int32_t> sampled(plan.size(), -1);
+  if (ready.size() > 1)
+    parallel_for(static_cast<int64_t>(ready.size()), 1, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        const size_t i = ready[static_cast<size_t>(r)];
+        Sequence& s = *plan[i].s;
+        if (!s.constraint) sampled[i] = s.sampler->sample(row(i), s.tokens, {});
+      }
+    });
+  for (size_t i : ready) emit_token(*plan[i].s, row(i), sampled[i]);
   if (metrics_) {
     int64_t tokens = 0;
     for (const Item& it : plan) tokens += it.n;
@@ -389,13 +404,16 @@ void Engine::step() {
 }
 
 // Samples the next token of `s` from its logits row and tells the request.
-void Engine::emit_token(Sequence& s, std::span<const float> logits) {
+void Engine::emit_token(Sequence& s, std::span<const float> logits, int32_t sampled) {
   const RequestSpec& spec = s.req->spec;
-  // Constrained decoding: the sampler's mask stage drops disallowed tokens before any other.
-  std::vector<uint64_t> allowed;
-  if (s.constraint) s.constraint->allowed(allowed);
-  const int32_t id = s.sampler->sample(logits, s.tokens, allowed);
-  if (s.constraint) s.constraint->accept(id);
+  int32_t id = sampled;
+  if (id < 0) {
+    // Constrained decoding: the sampler's mask stage drops disallowed tokens before any other.
+    std::vector<uint64_t> allowed;
+    if (s.constraint) s.constraint->allowed(allowed);
+    id = s.sampler->sample(logits, s.tokens, allowed);
+    if (s.constraint) s.constraint->accept(id);
+  }
   const auto now = Clock::now();
   Event ev;
   ev.choice = s.choice;

@@ -126,7 +126,8 @@ class Engine {
   void step();
   void admit();
   void finish(Sequence& s, Finish f, std::string error = {});
-  void emit_token(Sequence& s, std::span<const float> logits);
+  // Tells the request the token `s` sampled from `logits` (`sampled`, or sampled here when -1).
+  void emit_token(Sequence& s, std::span<const float> logits, int32_t sampled = -1);
   void preempt(Sequence& s);
   void remove_finished();
   void run_jobs();
