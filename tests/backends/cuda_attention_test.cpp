@@ -1,12 +1,15 @@
-// The CUDA attention kernel at model sizes the op-parity cases do not reach: long KV caches that
+// The CUDA attention kernels at model sizes the op-parity cases do not reach: long KV caches that
 // the decode path splits across blocks (and merges), Llama-3 heads (32 q / 8 kv, D 128), Gemma's
-// D 256, sliding windows over long prefixes, and a mixed prefill + decode batch. The reference is
-// the CPU attention op on the same pools (itself checked against the double formula by the
-// parity harness). Every test skips without a CUDA device.
+// D 256 (f32 kernel), sliding windows over long prefixes, mixed prefill + decode batches, and the
+// tensor-core prefill kernel (head_dim 64/128: GQA groups 1/4/7/16, odd lengths, several
+// sequences at different positions, paging with block sizes 7/8/16, windows, softcap). The
+// reference is the CPU attention op on the same pools (itself checked against the double formula
+// by the parity harness). Every test skips without a CUDA device.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 
 #include "backend/backend.h"
@@ -27,7 +30,7 @@ struct Seq {
 
 // Runs attention on both devices over a shuffled block table; returns max |cpu - gpu|.
 double attention_gap(int64_t H, int64_t KVH, int64_t D, int64_t bs, const std::vector<Seq>& seqs,
-                     DType pool, int64_t window, float softcap) {
+                     DType pool, int64_t window, float softcap, float q_range = 1.0f) {
   parity::Rng rng(static_cast<uint64_t>(H * 131 + D * 7 + seqs.size() + window));
   int64_t N = 0, M = 0;
   for (const Seq& s : seqs) {
@@ -47,7 +50,7 @@ double attention_gap(int64_t H, int64_t KVH, int64_t D, int64_t bs, const std::v
                              static_cast<int32_t>(s.past)});
     begin += s.len;
   }
-  const Tensor q = parity::random_tensor(rng, {N, H, D}, DType::kF32, -1, 1);
+  const Tensor q = parity::random_tensor(rng, {N, H, D}, DType::kF32, -q_range, q_range);
   const Tensor k = parity::random_tensor(rng, {blocks * bs, KVH, D}, pool, -1, 1);
   const Tensor v = parity::random_tensor(rng, {blocks * bs, KVH, D}, pool, -1, 1);
   const Tensor t = Tensor::from_vector<int32_t>(Shape{B, M}, table);
@@ -65,6 +68,9 @@ double attention_gap(int64_t H, int64_t KVH, int64_t D, int64_t bs, const std::v
   double gap = 0;
   for (size_t i = 0; i < want.size(); ++i)
     gap = std::max(gap, std::abs(static_cast<double>(want[i]) - have[i]));
+  std::printf("attention_gap H %lld KVH %lld D %lld %s window %lld: %.3g\n",
+              static_cast<long long>(H), static_cast<long long>(KVH), static_cast<long long>(D),
+              dtype_name(pool), static_cast<long long>(window), gap);
   return gap;
 }
 
@@ -79,17 +85,48 @@ TEST(CudaAttention, LongDecodeSplitsAcrossBlocks) {
   }
 }
 
+// Prefill with head_dim 64/128 runs on the tensor-core kernel: Q (scaled), K, V and the softmax
+// weights are rounded to f16 (unit roundoff 2^-11 = 4.9e-4) before products that accumulate in
+// f32. With values in [-1, 1] each output is a convex combination of V rows, so its error is
+// bounded by a few such roundings of |V| <= 1 (V's own rounding, the weights' rounding, the
+// scores' rounding through exp): kTc = 2e-3 is ~4x that.
+constexpr double kTc = 2e-3;
+
 TEST(CudaAttention, PrefillLlamaHeads) {
   REQUIRE_GPU();
-  EXPECT_LE(attention_gap(32, 8, 128, 16, {{300, 0}}, DType::kF16, 0, 0.0f), 2e-5);
-  EXPECT_LE(attention_gap(32, 8, 128, 32, {{130, 77}, {33, 0}}, DType::kF32, 0, 0.0f), 2e-5);
+  EXPECT_LE(attention_gap(32, 8, 128, 16, {{300, 0}}, DType::kF16, 0, 0.0f), kTc);
+  EXPECT_LE(attention_gap(32, 8, 128, 32, {{130, 77}, {33, 0}}, DType::kF32, 0, 0.0f), kTc);
+}
+
+TEST(CudaAttention, TensorCorePrefillCases) {
+  REQUIRE_GPU();
+  for (DType dt : {DType::kF32, DType::kF16, DType::kBF16}) {
+    // GQA 4, odd lengths, several sequences at different positions, block size 16.
+    EXPECT_LE(attention_gap(32, 8, 128, 16, {{37, 0}, {129, 300}, {16, 5}}, dt, 0, 0.0f), kTc)
+        << dtype_name(dt);
+    // head_dim 64, MHA (group 1) and a group of 7 (rows of a tile not a power of two).
+    EXPECT_LE(attention_gap(8, 8, 64, 8, {{100, 0}, {3, 40}}, dt, 0, 0.0f), kTc);
+    EXPECT_LE(attention_gap(28, 4, 128, 16, {{75, 11}}, dt, 0, 0.0f), kTc);
+    // Sliding window (shorter and longer than a key tile) with softcap; block size 7.
+    EXPECT_LE(attention_gap(16, 2, 128, 7, {{200, 150}, {65, 0}}, dt, 48, 30.0f), kTc);
+    EXPECT_LE(attention_gap(16, 4, 64, 16, {{300, 1000}}, dt, 130, 0.0f), kTc);
+    // Mixed prefill + decode rows in one batch; group 16 (all heads of one KV head in a block).
+    EXPECT_LE(attention_gap(16, 1, 64, 16, {{1, 500}, {40, 10}, {1, 3}}, dt, 0, 0.0f), kTc);
+  }
+}
+
+TEST(CudaAttention, TensorCorePeakedScores) {
+  REQUIRE_GPU();
+  // q in [-8, 8]: scores of std ~4 (a peaked softmax; the online max moves between key tiles).
+  // The scores' f16 rounding now matters (|s| * 2^-11 each), so the bound is scaled by 4.
+  EXPECT_LE(attention_gap(8, 2, 128, 16, {{200, 0}}, DType::kF16, 0, 0.0f, 8.0f), 4 * kTc);
 }
 
 TEST(CudaAttention, GemmaHeadDimWindowAndSoftcap) {
   REQUIRE_GPU();
   EXPECT_LE(attention_gap(8, 4, 256, 16, {{90, 600}}, DType::kBF16, 128, 50.0f), 2e-5);
   EXPECT_LE(attention_gap(8, 4, 256, 16, {{1, 3000}}, DType::kBF16, 512, 0.0f), 2e-5);
-  EXPECT_LE(attention_gap(16, 1, 64, 8, {{1, 1500}, {40, 10}}, DType::kF16, 0, 30.0f), 2e-5);
+  EXPECT_LE(attention_gap(16, 1, 64, 8, {{1, 1500}, {40, 10}}, DType::kF16, 0, 30.0f), kTc);
 }
 
 TEST(CudaAttention, StoreRowsScattersIntoThePool) {

@@ -2,6 +2,10 @@
 // the OpCall's tensors into AttentionArgs, plans the launch from the shapes alone (the block
 // table and sequence rows stay on the device, so nothing here waits for the GPU) and allocates
 // the split-KV scratch through the caching allocator.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
 #include "backend/kernel_table.h"
 #include "backends/cuda/context.h"
 
@@ -22,6 +26,19 @@ int sm_count(int device) {
 template <class T>
 const T* ptr(const Tensor& t) {
   return static_cast<const T*>(t.raw_data());
+}
+
+// Prefill with head_dim 64/128 goes to the tensor-core kernel (attention_tc.cu) unless
+// WICK_CUDA_ATTENTION=simt asks for the f32 kernel (for comparisons); decode stays on the
+// split-K f32 kernel.
+bool use_tensor_cores(const AttentionArgs& a) {
+  static const bool simt = [] {
+    const char* env = std::getenv("WICK_CUDA_ATTENTION");
+    return env != nullptr && std::string_view(env) == "simt";
+  }();
+  const auto aligned = [](const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; };
+  return !simt && attention_tc_supports(a) && aligned(a.q) && aligned(a.k_pool) &&
+         aligned(a.v_pool) && aligned(a.out);
 }
 
 // inputs: q (N, H, D) f32, k_pool, v_pool (S, KVH, D), block_table (B, M), seqs (B, 3) i32, all
@@ -51,11 +68,16 @@ void attention_kernel(const OpCall& call) {
   a.softcap = call.attrs.attn_softcap;
   WICK_CHECK(a.D <= 256, ErrorKind::kUnsupported,
              "cuda attention: head_dim {} (q {}) is above the kernel's 256", a.D, q.shape().str());
+  cudaStream_t s = stream_for(out);
+  if (use_tensor_cores(a)) {
+    const AttentionPlan plan = plan_attention_tc(a);
+    guarded(Op::kAttention, [&] { launch_attention_tc(s, a, plan); });
+    return;
+  }
   const AttentionPlan plan = plan_attention(a, sm_count(out.device().index));
   Tensor scratch;
   if (plan.n_splits > 1)
     scratch = Tensor::empty(Shape{plan.n_splits, a.N, a.H, a.D + 2}, DType::kF32, out.device());
-  cudaStream_t s = stream_for(out);
   guarded(Op::kAttention, [&] {
     launch_attention(s, a, plan,
                      scratch.defined() ? static_cast<float*>(scratch.raw_data()) : nullptr);

@@ -324,10 +324,10 @@ void launch_store_rows(cudaStream_t s, Elem pool_t, void* pool, const float* row
 }
 
 bool take_device_attention_index_error() {
+  const bool tc = take_device_attention_tc_index_error();
   int flag = 0;
-  if (cudaMemcpyFromSymbol(&flag, g_attention_index_error, sizeof(int)) != cudaSuccess)
-    return false;
-  if (flag == 0) return false;
+  if (cudaMemcpyFromSymbol(&flag, g_attention_index_error, sizeof(int)) != cudaSuccess) return tc;
+  if (flag == 0) return tc;
   const int zero = 0;
   cudaMemcpyToSymbol(g_attention_index_error, &zero, sizeof(int));
   return true;

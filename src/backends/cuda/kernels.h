@@ -158,6 +158,13 @@ AttentionPlan plan_attention(const AttentionArgs& a, int sm_count);
 // scratch: n_splits * N * H * (D + 2) floats when plan.n_splits > 1, else unused.
 void launch_attention(cudaStream_t s, const AttentionArgs& a, const AttentionPlan& plan,
                       float* scratch);
+// Tensor-core flash attention for prefill (attention_tc.cu): head_dim 64 or 128, many query
+// rows (not decode); f16 operands, f32 accumulation. The plan uses heads_per_block, head_slices,
+// rows_per_block and q_tiles.
+bool attention_tc_supports(const AttentionArgs& a);
+AttentionPlan plan_attention_tc(const AttentionArgs& a);
+void launch_attention_tc(cudaStream_t s, const AttentionArgs& a, const AttentionPlan& plan);
+bool take_device_attention_tc_index_error();
 // pool[index[i]] = rows[i] for rows (n, width) f32; pool (pool_rows, width) of type pool_t.
 void launch_store_rows(cudaStream_t s, Elem pool_t, void* pool, const float* rows,
                        const int32_t* index, int64_t n, int64_t width, int64_t pool_rows);
