@@ -73,6 +73,9 @@ template <int D>
 __global__ void __launch_bounds__(kTcWarps * 32)
     attention_tc_kernel(AttentionArgs a, AttentionPlan p) {
   constexpr int kStride = D + 8;  // halves per smem row: 16-byte aligned, conflict-free fragments
+  constexpr int kPer = kTcKeys * D / 8 / (kTcWarps * 32);  // 16-byte K (and V) pieces per thread
+  constexpr int kInFlight = 4;
+  static_assert(kPer % kInFlight == 0);
   extern __shared__ __align__(16) unsigned char tc_smem[];
   __half* qs = reinterpret_cast<__half*>(tc_smem);  // kTcRows x kStride
   __half* ks = qs + kTcRows * kStride;              // kTcKeys x kStride
@@ -127,22 +130,42 @@ __global__ void __launch_bounds__(kTcWarps * 32)
   const float cap = a.softcap;
   for (int64_t t0 = lo; t0 <= hi; t0 += kTcKeys) {
     __syncthreads();  // previous tile's K/V fully read
-    for (int idx = threadIdx.x; idx < kTcKeys * D / 8; idx += blockDim.x) {
+    // Table lookups for all of this thread's pieces first, then the pool loads kInFlight at a
+    // time: the loads of a tile overlap instead of paying one memory latency each.
+    int64_t offs[kPer];
+#pragma unroll
+    for (int i = 0; i < kPer; ++i) {
+      const int idx = static_cast<int>(threadIdx.x) + i * kTcWarps * 32;
       const int j = idx / (D / 8), c = (idx % (D / 8)) * 8;
       const int64_t t = t0 + j;
-      uint4 kv = make_uint4(0, 0, 0, 0), vv = kv;
+      offs[i] = -1;
       if (t <= hi) {
         int64_t blk = a.table[b * a.M + t / a.block_size];
         if (blk < 0 || blk >= a.pool_rows / a.block_size) {
           g_attention_tc_index_error = 1;
           blk = 0;
         }
-        const int64_t off = ((blk * a.block_size + t % a.block_size) * a.KVH + g) * D + c;
-        kv = load8_as_half(a.pool, a.k_pool, off);
-        vv = load8_as_half(a.pool, a.v_pool, off);
+        offs[i] = ((blk * a.block_size + t % a.block_size) * a.KVH + g) * D + c;
       }
-      *reinterpret_cast<uint4*>(ks + j * kStride + c) = kv;
-      *reinterpret_cast<uint4*>(vs + j * kStride + c) = vv;
+    }
+#pragma unroll
+    for (int i0 = 0; i0 < kPer; i0 += kInFlight) {
+      uint4 kv[kInFlight], vv[kInFlight];
+#pragma unroll
+      for (int i = 0; i < kInFlight; ++i) {
+        kv[i] = vv[i] = make_uint4(0, 0, 0, 0);
+        if (offs[i0 + i] >= 0) {
+          kv[i] = load8_as_half(a.pool, a.k_pool, offs[i0 + i]);
+          vv[i] = load8_as_half(a.pool, a.v_pool, offs[i0 + i]);
+        }
+      }
+#pragma unroll
+      for (int i = 0; i < kInFlight; ++i) {
+        const int idx = static_cast<int>(threadIdx.x) + (i0 + i) * kTcWarps * 32;
+        const int j = idx / (D / 8), c = (idx % (D / 8)) * 8;
+        *reinterpret_cast<uint4*>(ks + j * kStride + c) = kv[i];
+        *reinterpret_cast<uint4*>(vs + j * kStride + c) = vv[i];
+      }
     }
     __syncthreads();
     if (t0 == lo) {
