@@ -116,8 +116,11 @@ __global__ void __launch_bounds__(kTcWarps * 32)
   const int quad_row = lane / 4, quad_col = (lane % 4) * 2;
   const int ra = warp * 16 + quad_row, rb = ra + 8;
   // Positions of this thread's two rows (-1: no such vector, everything masked).
-  const int64_t pos_a = ra < R ? past + i0 + ra / G : -1;
-  const int64_t pos_b = rb < R ? past + i0 + rb / G : -1;
+  const int pos_a = ra < R ? static_cast<int>(past + i0 + ra / G) : -1;
+  const int pos_b = rb < R ? static_cast<int>(past + i0 + rb / G) : -1;
+  const int window = static_cast<int>(a.window);
+  const int bs = static_cast<int>(a.block_size);
+  const int64_t n_blocks = a.pool_rows / a.block_size;
   const int last_vec = warp * 16 + 15 < R - 1 ? warp * 16 + 15 : R - 1;
   const int64_t warp_hi = warp * 16 < R ? past + i0 + last_vec / G : -1;  // warp's last position
 
@@ -137,15 +140,16 @@ __global__ void __launch_bounds__(kTcWarps * 32)
     for (int i = 0; i < kPer; ++i) {
       const int idx = static_cast<int>(threadIdx.x) + i * kTcWarps * 32;
       const int j = idx / (D / 8), c = (idx % (D / 8)) * 8;
-      const int64_t t = t0 + j;
+      // Positions and block sizes fit 32 bits (64-bit division is a long emulated sequence).
+      const int t = static_cast<int>(t0) + j;
       offs[i] = -1;
       if (t <= hi) {
-        int64_t blk = a.table[b * a.M + t / a.block_size];
-        if (blk < 0 || blk >= a.pool_rows / a.block_size) {
+        int64_t blk = a.table[b * a.M + t / bs];
+        if (blk < 0 || blk >= n_blocks) {
           g_attention_tc_index_error = 1;
           blk = 0;
         }
-        offs[i] = ((blk * a.block_size + t % a.block_size) * a.KVH + g) * D + c;
+        offs[i] = ((blk * bs + t % bs) * a.KVH + g) * D + c;
       }
     }
 #pragma unroll
@@ -200,9 +204,9 @@ __global__ void __launch_bounds__(kTcWarps * 32)
     for (int nt = 0; nt < kTcKeys / 8; ++nt)
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
-        const int64_t t = t0 + nt * 8 + quad_col + (e & 1);
-        const int64_t pos = e < 2 ? pos_a : pos_b;
-        const bool visible = t <= pos && (a.window == 0 || pos - t < a.window);
+        const int t = static_cast<int>(t0) + nt * 8 + quad_col + (e & 1);
+        const int pos = e < 2 ? pos_a : pos_b;
+        const bool visible = t <= pos && (window == 0 || pos - t < window);
         float x = s[nt][e];
         if (cap > 0.f) x = cap * tanhf(x / cap);
         x = visible ? x * kLog2e : -INFINITY;
@@ -300,7 +304,10 @@ void launch_tc(cudaStream_t s, const AttentionArgs& a, const AttentionPlan& p) {
 }  // namespace
 
 bool attention_tc_supports(const AttentionArgs& a) {
-  return (a.D == 64 || a.D == 128) && a.N >= 16 && a.N > 2 * a.B && a.H % a.KVH == 0;
+  // The kernel does position arithmetic in 32 bits: keys addressed by the table must fit.
+  const int64_t max_keys = a.M * a.block_size;
+  return (a.D == 64 || a.D == 128) && a.N >= 16 && a.N > 2 * a.B && a.H % a.KVH == 0 &&
+         max_keys < (int64_t{1} << 30) && a.window < (int64_t{1} << 30);
 }
 
 AttentionPlan plan_attention_tc(const AttentionArgs& a) {
