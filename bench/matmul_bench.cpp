@@ -16,6 +16,7 @@
 #include "backend/ops.h"
 #include "backends/cpu/qdot.h"
 #include "core/cpu_features.h"
+#include "core/simd_peak.h"
 #include "core/thread_pool.h"
 
 #if defined(WICK_HAVE_OPENBLAS)
@@ -114,41 +115,20 @@ BENCHMARK(BM_LinearGemvInCache)
                    {0, 1}})
     ->ArgNames({"dtype", "packed"});
 
-// The machine's SIMD peak on one thread, the yardstick for prefill: 12 independent chains of
-// 512-bit vpdpbusd (64 int8 multiply-adds each) or vfmadd231ps (16 f32 FMAs each). Counter MAC/s.
-__attribute__((target("avx512f,avx512vnni"))) int64_t simd_peak_loop(int64_t iters, bool vnni) {
-  __m512i acc[12];
-  __m512 facc[12];
-  for (int i = 0; i < 12; ++i) {
-    acc[i] = _mm512_set1_epi32(i);
-    facc[i] = _mm512_set1_ps(static_cast<float>(i));
-  }
-  const __m512i a = _mm512_set1_epi8(1), b = _mm512_set1_epi8(2);
-  const __m512 fa = _mm512_set1_ps(1.0f), fb = _mm512_set1_ps(1e-9f);
-  for (int64_t it = 0; it < iters; ++it) {
-    for (int i = 0; i < 12; ++i) {
-      if (vnni) {
-        acc[i] = _mm512_dpbusd_epi32(acc[i], a, b);
-      } else {
-        facc[i] = _mm512_fmadd_ps(fa, fb, facc[i]);
-      }
-    }
-    __asm__ volatile("" : "+v"(acc[0]), "+v"(facc[0]));
-  }
-  int64_t s = 0;
-  for (int i = 0; i < 12; ++i)
-    s += _mm512_reduce_add_epi32(acc[i]) + static_cast<int64_t>(_mm512_reduce_add_ps(facc[i]));
-  return s;
-}
+// The machine's SIMD peak on one thread, the yardstick for prefill (core/simd_peak.h: 16
+// register-resident chains of 512-bit vpdpbusd, 64 int8 multiply-adds each, or vfmadd231ps, 16
+// f32 FMAs each). Counter MAC/s. `wick bench --peak` runs the same loops on 1 and all threads.
 void BM_SimdPeak(benchmark::State& state) {
   const bool vnni = state.range(0) == 1;
   if (!cpu_features().has_avx512_set() || !cpu_features().avx512vnni) {
     state.SkipWithError("CPU lacks AVX-512 VNNI");
     return;
   }
-  constexpr int64_t kIters = 1 << 20;
-  for (auto _ : state) benchmark::DoNotOptimize(simd_peak_loop(kIters, vnni));
-  const double macs = static_cast<double>(kIters) * 12 * (vnni ? 64 : 16);
+  constexpr long long kIters = 1 << 20;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(vnni ? avx512::simd_peak_loop_int8(kIters)
+                                  : avx512::simd_peak_loop_f32(kIters));
+  const double macs = static_cast<double>(kIters) * 16 * (vnni ? 64 : 16);
   state.counters["GMAC/s"] =
       benchmark::Counter(macs * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(vnni ? "int8 vpdpbusd zmm" : "f32 vfmadd zmm");

@@ -1,13 +1,16 @@
-// `wick bench -m PATH [-p 512] [-n 128] [-t 1,2] [-r 5] [--json] [--membw] [-b 8,32 [-d 128]]`:
-// llama-bench's pp/tg throughput (markdown table or JSON list with llama-bench's fields);
-// --membw measures the read bandwidth at 1 and all threads and, with -m, the share of it decode's
-// weight reads use; -b adds batched decode tests (tg<n>x<B>: B sequences of depth -d decoding
-// together, logits copied to the host each step, as a server with B streams runs).
+// `wick bench -m PATH [-p 512] [-n 128] [-t 1,2] [-r 5] [--json] [--membw] [--peak]
+// [-b 8,32 [-d 128]]`: llama-bench's pp/tg throughput (markdown table or JSON list with
+// llama-bench's fields); --membw measures the read bandwidth at 1 and all threads and, with -m,
+// the share of it decode's weight reads use; --peak measures the SIMD multiply-add peak (int8
+// vpdpbusd, f32 fma) at 1 and all threads; -b adds batched decode tests (tg<n>x<B>: B sequences
+// of depth -d decoding together, logits copied to the host each step, as a server with B streams
+// runs).
 #include <cstdio>
 #include <thread>
 
 #include "command.h"
 #include "core/error.h"
+#include "core/simd_peak.h"
 #include "core/thread_pool.h"
 #include "device_flag.h"
 #include "models/registry.h"
@@ -26,6 +29,7 @@ struct BenchFlags {
   bool membw = false;
   std::vector<int> batches;  // batched decode tests: sequences per step
   int depth = 128;           // tokens each sequence holds before a batched decode test
+  bool peak = false;
   DeviceFlag device;
 };
 
@@ -38,6 +42,23 @@ std::vector<Bandwidth> measure_bandwidth() {
   const int all = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<Bandwidth> out{{1, tools::measure_read_bandwidth_gbs(1)}};
   if (all > 1) out.push_back({all, tools::measure_read_bandwidth_gbs(all)});
+  return out;
+}
+
+struct Peak {
+  int threads;
+  double int8_gmacs;
+  double f32_gmacs;
+};
+
+std::vector<Peak> measure_peaks() {
+  const int all = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const auto at = [](int t) -> Peak {
+    return {t, measure_simd_peak_gmacs(SimdPeakKind::kInt8Vnni, t),
+            measure_simd_peak_gmacs(SimdPeakKind::kF32Fma, t)};
+  };
+  std::vector<Peak> out{at(1)};
+  if (all > 1) out.push_back(at(all));
   return out;
 }
 
@@ -65,8 +86,8 @@ void print_implied_bandwidth(const tools::BenchModelInfo& info,
 }
 
 int run(const BenchFlags& f) {
-  WICK_CHECK(!f.model.empty() || f.membw, ErrorKind::kInvalidArgument,
-             "wick bench needs -m MODEL or --membw");
+  WICK_CHECK(!f.model.empty() || f.membw || f.peak, ErrorKind::kInvalidArgument,
+             "wick bench needs -m MODEL, --membw or --peak");
   WICK_CHECK(f.n_prompt >= 0 && f.n_gen >= 0 && f.reps >= 1, ErrorKind::kInvalidArgument,
              "-p and -n must be >= 0 and -r >= 1");
   std::vector<Bandwidth> bw;
@@ -78,10 +99,25 @@ int run(const BenchFlags& f) {
                     b.threads == 1 ? "" : "s", b.gbs);
     }
   }
+  std::vector<Peak> peaks;
+  if (f.peak) {
+    peaks = measure_peaks();
+    if (!f.json) {
+      for (const Peak& p : peaks)
+        std::printf(
+            "SIMD peak, %d thread%s: int8 (vpdpbusd zmm) %.1f GMAC/s = %.1f GOP/s, f32 "
+            "(fma zmm) %.1f GFLOP/s\n",
+            p.threads, p.threads == 1 ? "" : "s", p.int8_gmacs, 2 * p.int8_gmacs, 2 * p.f32_gmacs);
+    }
+  }
   if (f.model.empty()) {
     if (f.json) {
       nlohmann::json out = nlohmann::json::array();
       for (const Bandwidth& b : bw) out.push_back({{"n_threads", b.threads}, {"read_gbs", b.gbs}});
+      for (const Peak& p : peaks)
+        out.push_back({{"n_threads", p.threads},
+                       {"int8_gops", 2 * p.int8_gmacs},
+                       {"f32_gflops", 2 * p.f32_gmacs}});
       std::printf("%s\n", out.dump(2).c_str());
     }
     return 0;
@@ -145,6 +181,8 @@ CommandRegistration reg(
           ->delimiter(',');
       sub.add_option("-d,--depth", f->depth, "tokens per sequence before a batched decode test")
           ->capture_default_str();
+      sub.add_flag("--peak", f->peak,
+                   "measure the SIMD int8/f32 multiply-add peak (1 and all threads)");
       f->device.add(sub);
       return [f] { return run(*f); };
     });

@@ -127,6 +127,35 @@ TEST(QGemmPanels, TwoPassActivationsAreSixteenBitAccurate) {
   EXPECT_THROW(cpu::quantize_act_q8x2_row(x.data(), 48, a.data()), Error);
 }
 
+// The AVX-512 activation quantizer writes the scalar spec's bytes and floats exactly: random rows
+// of several scales, a block of zeros, single large values, values at the rounding ties of q1.
+TEST(QGemmPanels, Avx512QuantizeMatchesScalarBitForBit) {
+  const PanelKernels* simd = cpu::best_panel_kernels();
+  if (simd == nullptr) GTEST_SKIP() << "CPU lacks AVX-512 VNNI";
+  const int64_t k = 32 * 40;
+  for (uint32_t seed = 0; seed < 20; ++seed) {
+    std::vector<float> x = random_floats(k, 100 + seed);
+    const float scale = std::ldexp(1.0f, static_cast<int>(seed) - 10);
+    for (float& v : x) v *= scale;
+    for (int i = 0; i < 32; ++i) x[32 + i] = 0.0f;                     // all-zero block
+    x[64] = 1e4f * scale;                                              // one outlier
+    for (int i = 0; i < 32; ++i) x[96 + i] = (i - 16) * 0.5f * scale;  // exact halves: ties
+    x[96] = 127.0f * scale;
+    x[128 + static_cast<int>(seed)] = -0.0f;
+    std::vector<cpu::ActQ8x2> want(k / 32), got(k / 32);
+    std::memset(got.data(), 0x5A, got.size() * sizeof(cpu::ActQ8x2));
+    cpu::quantize_act_q8x2_row(x.data(), k, want.data());
+    simd->quantize(x.data(), k, got.data());
+    for (int64_t b = 0; b < k / 32; ++b) {
+      ASSERT_EQ(std::memcmp(want[b].q1, got[b].q1, 32), 0) << "seed " << seed << " block " << b;
+      ASSERT_EQ(std::memcmp(want[b].q2, got[b].q2, 32), 0) << "seed " << seed << " block " << b;
+      ASSERT_EQ(std::memcmp(&want[b].d, &got[b].d, 4), 0) << "seed " << seed << " block " << b;
+      ASSERT_EQ(std::memcmp(&want[b].d2, &got[b].d2, 4), 0) << "seed " << seed << " block " << b;
+      ASSERT_EQ(std::memcmp(&want[b].s, &got[b].s, 4), 0) << "seed " << seed << " block " << b;
+    }
+  }
+}
+
 TEST(QGemmPanels, Avx512MatchesScalarBitForBit) {
   const PanelKernels* simd = cpu::best_panel_kernels();
   if (simd == nullptr) GTEST_SKIP() << "CPU lacks AVX-512 VNNI";

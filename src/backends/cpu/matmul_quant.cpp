@@ -75,9 +75,13 @@ void linear_panel(const GemmArgs& g, DType weight, const uint8_t* w, const Panel
   const uint64_t row_bytes = dtype_bytes_for(weight, static_cast<uint64_t>(g.k));
   thread_local std::vector<uint8_t> act_buf;
   act_buf.resize(act_bytes * static_cast<size_t>(g.m));
-  quantize_activations(g, act_bytes, act_buf.data(), [](const float* x, int64_t k, void* out) {
-    quantize_act_q8x2_row(x, k, static_cast<ActQ8x2*>(out));
-  });
+  WICK_CHECK(g.k % 32 == 0, ErrorKind::kInvalidArgument,
+             "activation row of {} values is not a whole number of 32-value blocks", g.k);
+  const QuantizeActQ8x2Fn quantize = pk.quantize;
+  quantize_activations(g, act_bytes, act_buf.data(),
+                       [quantize](const float* x, int64_t k, void* out) {
+                         quantize(x, k, static_cast<ActQ8x2*>(out));
+                       });
   const uint8_t* act = act_buf.data();
   const int64_t tiles = (g.n + kPanelRows - 1) / kPanelRows;
   parallel_for(tiles, 1, [&](int64_t t_begin, int64_t t_end) {

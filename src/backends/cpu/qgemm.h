@@ -56,12 +56,16 @@ using PanelKernelFn = void (*)(const Panel& panel, int64_t n_groups, const void*
 // blocks), bit for bit what `unpack` makes of the tile's GGUF rows.
 using PanelUnpackPackedFn = void (*)(const uint8_t* tile, int64_t n_groups, const Panel& panel);
 
+// x (k values, a multiple of 32, checked by the caller) -> k / 32 ActQ8x2 blocks.
+using QuantizeActQ8x2Fn = void (*)(const float* x, int64_t k, ActQ8x2* out);
+
 struct PanelKernels {
   const char* name;
-  PanelUnpackFn unpack[kDTypeCount];  // null: no panel path for that dtype
+  QuantizeActQ8x2Fn quantize;                      // bit for bit quantize_act_q8x2_row
+  PanelUnpackFn unpack[kDTypeCount];               // null: no panel path for that dtype
   PanelUnpackPackedFn unpack_packed[kDTypeCount];  // null: unpack the tile to GGUF rows first
-  PanelKernelFn kernel;               // 32-value groups
-  PanelKernelFn kernel16;             // 16-value groups (n_groups counts groups of 16)
+  PanelKernelFn kernel;                            // 32-value groups
+  PanelKernelFn kernel16;                          // 16-value groups (n_groups counts groups of 16)
 };
 
 // Values per panel group for `weight` (32 or 16), 0 without a panel path.
@@ -75,7 +79,8 @@ extern const PanelKernels kPanelKernels;  // qgemm_avx512.cpp, AVX-512 VNNI only
 // The AVX-512 VNNI build when this CPU runs it, else null (the row-dot GEMM is used instead).
 const PanelKernels* best_panel_kernels();
 
-// x (k, a multiple of 32) -> k / 32 ActQ8x2 blocks, whatever the weight type.
+// x (k, a multiple of 32) -> k / 32 ActQ8x2 blocks, whatever the weight type: the scalar spec
+// (qgemm_ref.cpp; the AVX-512 PanelKernels::quantize computes the same bytes and floats).
 void quantize_act_q8x2_row(const float* x, int64_t k, ActQ8x2* out);
 
 }  // namespace wick::cpu

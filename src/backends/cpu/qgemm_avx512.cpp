@@ -334,8 +334,51 @@ void unpack_packed_avx512(const uint8_t* tile, int64_t n_groups, const Panel& p)
   }
 }
 
+// quantize_act_q8x2_row, 32 values in two zmm: the same IEEE operations in the same order (max of
+// |x|, divisions, products rounded to nearest even, clamp, residual as a product then a
+// difference), so the bytes and floats are identical. fp-contract off: GCC would otherwise fuse
+// d * q1 and the subtraction (and s's terms) into FMAs, which round once instead of twice.
+__attribute__((optimize("fp-contract=off"))) void quantize_q8x2_avx512(const float* x, int64_t k,
+                                                                       ActQ8x2* out) {
+  const __m512 abs_mask = _mm512_castsi512_ps(_mm512_set1_epi32(0x7fffffff));
+  const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
+  for (int64_t b = 0; b < k / 32; ++b, x += 32) {
+    const __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+    const float amax = _mm512_reduce_max_ps(
+        _mm512_max_ps(_mm512_and_ps(x0, abs_mask), _mm512_and_ps(x1, abs_mask)));
+    const float d = amax / 127.0f, d2 = d / 254.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f, id2 = d2 != 0.0f ? 1.0f / d2 : 0.0f;
+    const __m512 vd = _mm512_set1_ps(d), vid = _mm512_set1_ps(id), vid2 = _mm512_set1_ps(id2);
+    __m512i s1 = _mm512_setzero_si512(), s2 = _mm512_setzero_si512();
+    for (int h = 0; h < 2; ++h) {
+      const __m512 xv = h == 0 ? x0 : x1;
+      const __m512i q1 = _mm512_min_epi32(
+          _mm512_max_epi32(_mm512_cvt_roundps_epi32(_mm512_mul_ps(xv, vid),
+                                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
+                           lo),
+          hi);
+      const __m512 prod = _mm512_mul_ps(vd, _mm512_cvtepi32_ps(q1));
+      const __m512 residual = _mm512_sub_ps(xv, prod);
+      const __m512i q2 = _mm512_min_epi32(
+          _mm512_max_epi32(_mm512_cvt_roundps_epi32(_mm512_mul_ps(residual, vid2),
+                                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC),
+                           lo),
+          hi);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out[b].q1 + 16 * h), _mm512_cvtepi32_epi8(q1));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out[b].q2 + 16 * h), _mm512_cvtepi32_epi8(q2));
+      s1 = _mm512_add_epi32(s1, q1);
+      s2 = _mm512_add_epi32(s2, q2);
+    }
+    out[b].d = d;
+    out[b].d2 = d2;
+    out[b].s = d * static_cast<float>(_mm512_reduce_add_epi32(s1)) +
+               d2 * static_cast<float>(_mm512_reduce_add_epi32(s2));
+  }
+}
+
 PanelKernels make_kernels() {
-  PanelKernels k{"avx512-vnni", {}, {}, &kernel_any<false>, &kernel_any<true>};
+  PanelKernels k{"avx512-vnni",      &quantize_q8x2_avx512, {}, {},
+                 &kernel_any<false>, &kernel_any<true>};
   k.unpack_packed[static_cast<int>(DType::kQ4_0)] = &unpack_packed_avx512<DType::kQ4_0>;
   k.unpack_packed[static_cast<int>(DType::kQ4_1)] = &unpack_packed_avx512<DType::kQ4_1>;
   k.unpack_packed[static_cast<int>(DType::kQ8_0)] = &unpack_packed_avx512<DType::kQ8_0>;

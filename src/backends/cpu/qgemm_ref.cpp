@@ -101,7 +101,7 @@ void kernel_scalar(const Panel& p, int64_t n_groups, const void* act, size_t act
 }
 
 PanelKernels make_scalar() {
-  PanelKernels k{"scalar", {}, {}, &kernel_scalar, &kernel16_scalar};
+  PanelKernels k{"scalar", &quantize_act_q8x2_row, {}, {}, &kernel_scalar, &kernel16_scalar};
   k.unpack[static_cast<int>(DType::kQ6_K)] = &unpack16_scalar<DType::kQ6_K>;
   k.unpack[static_cast<int>(DType::kQ3_K)] = &unpack16_scalar<DType::kQ3_K>;
   k.unpack[static_cast<int>(DType::kQ4_0)] = &unpack_scalar<DType::kQ4_0>;
