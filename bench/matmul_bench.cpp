@@ -15,6 +15,7 @@
 
 #include "backend/ops.h"
 #include "backends/cpu/qdot.h"
+#include "backends/cpu/qgemm.h"
 #include "core/cpu_features.h"
 #include "core/simd_peak.h"
 #include "core/thread_pool.h"
@@ -134,6 +135,49 @@ void BM_SimdPeak(benchmark::State& state) {
   state.SetLabel(vnni ? "int8 vpdpbusd zmm" : "f32 vfmadd zmm");
 }
 BENCHMARK(BM_SimdPeak)->Arg(1)->Arg(0)->ArgName("vnni");
+
+// The prefill micro-kernel alone (backends/cpu/qgemm.h), one thread, everything in L1/L2: one
+// panel of 16 weight rows x K = 2048 unpacked once, 64 activation rows (8 calls of 8 rows).
+// Counter: useful GMAC/s (16 x 2048 x 64 per iteration; the two activation passes do twice the
+// vpdpbusd work) against BM_SimdPeak. Args: {dtype}.
+void BM_PanelKernel(benchmark::State& state) {
+  const auto dt = static_cast<DType>(state.range(0));
+  const cpu::PanelKernels* pk = cpu::best_panel_kernels();
+  if (pk == nullptr || pk->unpack[static_cast<int>(dt)] == nullptr) {
+    state.SkipWithError("no AVX-512 VNNI panel for this dtype");
+    return;
+  }
+  const int64_t k = 2048, m = 64;
+  const int gv = cpu::panel_group_values(dt);
+  const int64_t n_groups = k / gv;
+  const Tensor w = random_tensor({cpu::kPanelRows, k}, 2, dt);
+  const std::vector<float> x = random_tensor({m, k}, 1).to_float_vector();
+  std::vector<cpu::ActQ8x2> act(static_cast<size_t>(m * k / 32));
+  for (int64_t i = 0; i < m; ++i) pk->quantize(x.data() + i * k, k, &act[i * (k / 32)]);
+  std::vector<uint8_t> codes(static_cast<size_t>(k * cpu::kPanelRows));
+  std::vector<float> scale(n_groups * cpu::kPanelRows), min(n_groups * cpu::kPanelRows);
+  std::vector<int32_t> wsum(n_groups * cpu::kPanelRows);
+  const cpu::Panel panel{codes.data(), scale.data(), min.data(), wsum.data()};
+  pk->unpack[static_cast<int>(dt)](static_cast<const uint8_t*>(w.raw_data()),
+                                   dtype_bytes_for(dt, k), cpu::kPanelRows, n_groups, panel);
+  const cpu::PanelKernelFn kernel = gv == 16 ? pk->kernel16 : pk->kernel;
+  const size_t stride = static_cast<size_t>(k / 32) * sizeof(cpu::ActQ8x2);
+  std::vector<float> out(static_cast<size_t>(m * cpu::kPanelRows));
+  for (auto _ : state) {
+    for (int64_t i = 0; i < m; i += cpu::kPanelMaxAct)
+      kernel(panel, n_groups, act.data() + i * (k / 32), stride, cpu::kPanelMaxAct,
+             out.data() + i * cpu::kPanelRows, cpu::kPanelRows, cpu::kPanelRows);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["GMAC/s"] = benchmark::Counter(static_cast<double>(m * k * cpu::kPanelRows) * 1e-9,
+                                                benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(fmt::format("{} {}", dtype_name(dt), pk->name));
+}
+BENCHMARK(BM_PanelKernel)
+    ->Arg(static_cast<int64_t>(DType::kQ4_0))
+    ->Arg(static_cast<int64_t>(DType::kQ4_K))
+    ->Arg(static_cast<int64_t>(DType::kQ6_K))
+    ->ArgName("dtype");
 
 // bf16 activations and bf16 weights: vdpbf16ps GEMM on CPUs with AVX512_BF16.
 void BM_LinearBf16Activations(benchmark::State& state) {

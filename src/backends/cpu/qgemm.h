@@ -46,6 +46,9 @@ struct Panel {
 // Unpacks weight rows [0, rows) (rows <= kPanelRows, row_bytes apart) of n_groups groups each.
 using PanelUnpackFn = void (*)(const uint8_t* w, uint64_t row_bytes, int rows, int64_t n_groups,
                                const Panel& panel);
+// 32-value groups compute per group acc = fma(float(254 isum1 + isum2), scale * d2, acc) then
+// acc = fma(min, s, acc) (isum1/2: the exact int32 sums of codes x q1/q2; 254 d2 = d up to
+// rounding), 16-value groups one fma per pass.
 // out[r * ldc + j] = sum_g sum_l (scale * code + min)[j, 32 g + l] * act_r value 32 g + l, for
 // r < n_act (<= kPanelMaxAct), j < n_cols (<= kPanelRows); act row r (ActQ8x2 blocks) at
 // act + r * act_stride bytes.

@@ -1,7 +1,9 @@
 // AVX-512 VNNI build of the prefill panels (qgemm.h): codes unpacked with 256-bit shuffles (scale
 // and min from qgemm_groups.h, as the reference), and a kernel of up to 8 activation rows x 16
 // weight rows: per group and activation pass, 8 vpdpbusd per row (16 weight rows x 4 broadcast
-// activation bytes each), then the group's int32 sums scaled into f32 accumulators. Zen 4 runs the
+// activation bytes each), then the group's int32 sums scaled into f32 accumulators (32-value
+// groups: the two passes folded into one int32 sum 254 isum1 + isum2, one conversion and two
+// fmas per group and row; 16-value groups: one per pass). Zen 4 runs the
 // 512-bit vpdpbusd as two 256-bit halves, so a zmm per 16 rows costs the same per product as two
 // ymm and saves instructions. Called only after qgemm_ref.cpp has checked the CPU
 // (best_panel_kernels).
@@ -233,12 +235,13 @@ void kernel_mr(const Panel& p, int64_t n_groups, const uint8_t* act, size_t stri
     }
     const __m512 sc = _mm512_loadu_ps(p.scale + g * kPanelRows);
     const __m512 mn = _mm512_loadu_ps(p.min + g * kPanelRows);
+    const __m512i k254 = _mm512_set1_epi32(254);
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
-      const __m512 s1 = _mm512_mul_ps(sc, _mm512_set1_ps(a[r][g].d));
+      // the two passes as one exact int32 sum in units of d2 (|254 isum1 + isum2| < 2^29)
+      const __m512i isum = _mm512_add_epi32(_mm512_mullo_epi32(isum1[r], k254), isum2[r]);
       const __m512 s2 = _mm512_mul_ps(sc, _mm512_set1_ps(a[r][g].d2));
-      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum1[r]), s1, acc[r]);
-      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum2[r]), s2, acc[r]);
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), s2, acc[r]);
       acc[r] = _mm512_fmadd_ps(mn, _mm512_set1_ps(a[r][g].s), acc[r]);
     }
   }

@@ -1,6 +1,7 @@
 // Scalar reference of the prefill panels (qgemm.h): unpacking with qgemm_groups.h and the kernel
 // as plain loops. Per output it does exactly the float operations of the SIMD kernel, in the same
-// order (fma of the group's integer sum, then fma of its min term), so the two agree bit for bit.
+// order (fma of the group's integer sum(s), then fma of its min term), so the two agree bit for
+// bit.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -91,8 +92,10 @@ void kernel_scalar(const Panel& p, int64_t n_groups, const void* act, size_t act
           isum1 += c * a[g].q1[l];
           isum2 += c * a[g].q2[l];
         }
-        acc = std::fma(static_cast<float>(isum1), p.scale[g * kPanelRows + j] * a[g].d, acc);
-        acc = std::fma(static_cast<float>(isum2), p.scale[g * kPanelRows + j] * a[g].d2, acc);
+        // d q1 + d2 q2 = d2 (254 q1 + q2) up to d's rounding (d2 = d / 254): one exact int32
+        // sum, |254 isum1 + isum2| <= 255 * 32 * 255 * 127 < 2^29
+        const int32_t isum = 254 * isum1 + isum2;
+        acc = std::fma(static_cast<float>(isum), p.scale[g * kPanelRows + j] * a[g].d2, acc);
         acc = std::fma(p.min[g * kPanelRows + j], a[g].s, acc);
       }
       out[r * ldc + j] = acc;
