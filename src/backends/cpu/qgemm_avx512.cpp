@@ -375,8 +375,10 @@ __attribute__((optimize("fp-contract=off"))) void quantize_q8x2_avx512(const flo
     }
     out[b].d = d;
     out[b].d2 = d2;
-    out[b].s = d * static_cast<float>(_mm512_reduce_add_epi32(s1)) +
-               d2 * static_cast<float>(_mm512_reduce_add_epi32(s2));
+    // two statements: clang (which ignores the optimize attribute) contracts only within one
+    const float t1 = d * static_cast<float>(_mm512_reduce_add_epi32(s1));
+    const float t2 = d2 * static_cast<float>(_mm512_reduce_add_epi32(s2));
+    out[b].s = t1 + t2;
   }
 }
 
