@@ -185,7 +185,13 @@ void launch_qgemv(cudaStream_t s, QType q, const void* w, int64_t n, int64_t k, 
                   int64_t m, float* acc);
 // Q4_0 / Q8_0 on int8 activations (qgemv.cu): the same product with x quantized per call to
 // int8 blocks in `scratch` (qgemv_q8_scratch_bytes, 16-byte aligned). Returns false when it
-// cannot (other types, k % 256, unaligned pointers); launch_qgemv then does it.
+// cannot (other types, k % 256, unaligned pointers); launch_qgemv then does it. Takes up to
+// kQgemvQ8MaxRows rows (one pass over w); batches of 9+ rows use it through linear when
+// qgemv_q8_batch_rows() allows (several passes of 16 rows, each streaming w once).
+inline constexpr int kQgemvQ8MaxRows = 16;
+// The most rows linear sends through launch_qgemv_q8 (in passes of 16) instead of dequantizing
+// the weight to bf16 for cuBLAS: env WICK_CUDA_QGEMV_ROWS (read once), default kGemvMaxRows.
+int qgemv_q8_batch_rows();
 int64_t qgemv_q8_scratch_bytes(int64_t m, int64_t k);
 bool launch_qgemv_q8(cudaStream_t s, QType q, const void* w, int64_t n, int64_t k, const float* x,
                      int64_t m, void* scratch, float* acc);

@@ -243,6 +243,32 @@ void linear_kernel(const OpCall& call) {
     if (!direct) epilogue(acc, bias, out);
     return;
   }
+  if (rows <= qgemv_q8_batch_rows()) {
+    // Batched decode (9+ rows, opt-in): passes of up to 16 rows through the int8 GEMV, each
+    // streaming the quantized weight once, instead of a bf16 copy of the whole weight per call.
+    Tensor x32 = contiguous(to_dtype(x, DType::kF32));
+    if (reinterpret_cast<uintptr_t>(x32.raw_data()) % 16 != 0) x32 = copy(x32);
+    const bool direct = !bias.defined() && out.dtype() == DType::kF32;
+    Tensor acc = direct ? out : Tensor::empty(Shape{rows, n}, DType::kF32, out.device());
+    const QType qt = qtype_of(w.dtype());
+    const int64_t pass = std::min<int64_t>(rows, kQgemvQ8MaxRows);
+    const Tensor scratch =
+        Tensor::empty(Shape{qgemv_q8_scratch_bytes(pass, k)}, DType::kU8, out.device());
+    const auto* xp = static_cast<const float*>(x32.raw_data());
+    auto* ap = static_cast<float*>(acc.raw_data());
+    bool ok = true;
+    for (int64_t r0 = 0; ok && r0 < rows; r0 += pass) {
+      const int64_t m = std::min(pass, rows - r0);
+      // k % 256 == 0 keeps every pass's x rows 16-byte aligned.
+      ok = launch_qgemv_q8(s, qt, w.raw_data(), n, k, xp + r0 * k, m, scratch.raw_data(),
+                           ap + r0 * n);
+    }
+    if (ok) {
+      if (!direct) epilogue(acc, bias, out);
+      return;
+    }
+    // Not a Q4_0/Q8_0 weight the int8 GEMV takes (refused on the first pass): the GEMM below.
+  }
   Tensor wb = Tensor::empty(Shape{n, k}, DType::kBF16, out.device());
   launch_dequantize(s, qtype_of(w.dtype()), w.raw_data(), n, k, Elem::kBF16, wb.raw_data());
   const bool direct = !bias.defined() && out.dtype() == DType::kF32;

@@ -251,9 +251,8 @@ __global__ void __launch_bounds__(128)
       }
     }
     __syncthreads();
-    const int t = static_cast<int>(threadIdx.x);
-    if (t < m * C) {
-      const int r = t / C, c = t % C;
+    for (int t = static_cast<int>(threadIdx.x); t < m * C; t += static_cast<int>(blockDim.x)) {
+      const int r = t / C, c = t % C;  // m * C may exceed a 1-warp block's 32 threads
       if (col0 + c < n) {
         float v = 0.0f;
         for (int i = 0; i < warps; ++i) v += r_half[(i * kMaxM + r) * C + c];
@@ -413,11 +412,21 @@ void launch_gemv(cudaStream_t s, const uint8_t* w, int64_t n, int64_t k, const i
                  const float2* xds, int m, float* acc) {
   if (m == 1)
     launch_gemv_rows<Q, C, 1>(s, w, n, k, xq, xds, m, acc);
-  else
+  else if (m <= kGemvMaxRows)
     launch_gemv_rows<Q, C, kGemvMaxRows>(s, w, n, k, xq, xds, m, acc);
+  else
+    launch_gemv_rows<Q, C, kQgemvQ8MaxRows>(s, w, n, k, xq, xds, m, acc);
 }
 
 }  // namespace
+
+int qgemv_q8_batch_rows() {
+  static const int rows = [] {
+    const int v = env_int("WICK_CUDA_QGEMV_ROWS", kGemvMaxRows);
+    return v < kGemvMaxRows ? kGemvMaxRows : v;
+  }();
+  return rows;
+}
 
 int64_t qgemv_q8_scratch_bytes(int64_t m, int64_t k) {
   return m * pad_k(k) + m * (pad_k(k) / 32) * static_cast<int64_t>(sizeof(float2));
@@ -425,7 +434,7 @@ int64_t qgemv_q8_scratch_bytes(int64_t m, int64_t k) {
 
 bool launch_qgemv_q8(cudaStream_t s, QType q, const void* w, int64_t n, int64_t k, const float* x,
                      int64_t m, void* scratch, float* acc) {
-  if (!tiled_type(q) || k % 256 != 0 || m < 1 || m > kGemvMaxRows ||
+  if (!tiled_type(q) || k % 256 != 0 || m < 1 || m > kQgemvQ8MaxRows ||
       reinterpret_cast<uintptr_t>(w) % 16 != 0 || reinterpret_cast<uintptr_t>(x) % 16 != 0 ||
       reinterpret_cast<uintptr_t>(scratch) % 16 != 0)
     return false;
