@@ -190,7 +190,8 @@ void launch_qgemv(cudaStream_t s, QType q, const void* w, int64_t n, int64_t k, 
 // qgemv_q8_batch_rows() allows (several passes of 16 rows, each streaming w once).
 inline constexpr int kQgemvQ8MaxRows = 16;
 // The most rows linear sends through launch_qgemv_q8 (in passes of 16) instead of dequantizing
-// the weight to bf16 for cuBLAS: env WICK_CUDA_QGEMV_ROWS (read once), default kGemvMaxRows.
+// the weight to bf16 for cuBLAS: env WICK_CUDA_QGEMV_ROWS (read once), default 16 (one pass;
+// measured in docs/cuda.md).
 int qgemv_q8_batch_rows();
 int64_t qgemv_q8_scratch_bytes(int64_t m, int64_t k);
 bool launch_qgemv_q8(cudaStream_t s, QType q, const void* w, int64_t n, int64_t k, const float* x,

@@ -2,8 +2,8 @@
 // TF32), taking transposed or row-padded operands as they are and copying only views cuBLAS
 // cannot express (broadcast matrices, non-uniform batch strides). linear with float weights:
 // the same GEMM against w^T. linear with GGUF block weights: for <= kGemvMaxRows rows a GEMV
-// that streams the weight once (decode); for more rows the weight is dequantized to bf16 and
-// multiplied by cuBLAS (prefill). A bias, or an output dtype other than f32, goes through an f32
+// that streams the weight once (decode; Q4_0/Q8_0 up to qgemv_q8_batch_rows() rows, 16 by
+// default); for more rows the weight is dequantized to bf16 and multiplied by cuBLAS (prefill). A bias, or an output dtype other than f32, goes through an f32
 // accumulator and one epilogue kernel (acc + bias, rounded once).
 #include <algorithm>
 
@@ -244,7 +244,7 @@ void linear_kernel(const OpCall& call) {
     return;
   }
   if (rows <= qgemv_q8_batch_rows()) {
-    // Batched decode (9+ rows, opt-in): passes of up to 16 rows through the int8 GEMV, each
+    // Batched decode (9-16 rows by default): passes of up to 16 rows through the int8 GEMV, each
     // streaming the quantized weight once, instead of a bf16 copy of the whole weight per call.
     Tensor x32 = contiguous(to_dtype(x, DType::kF32));
     if (reinterpret_cast<uintptr_t>(x32.raw_data()) % 16 != 0) x32 = copy(x32);
