@@ -63,6 +63,7 @@ struct OpAttrs {
   float attn_scale = 1.0f;        // attention: multiplies q.k
   float attn_softcap = 0.0f;      // attention: scores = softcap * tanh(scores / softcap) when > 0
   int64_t block_size = 0;         // attention: KV pool rows per block-table entry
+  int64_t attn_max_q_len = 0;     // attention: bound on one sequence's q_len (0: N)
   Op act = Op::kSilu;             // gated_act: kSilu, kGeluTanh, kGeluErf or kRelu
 };
 

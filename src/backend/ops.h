@@ -120,6 +120,10 @@ struct AttentionParams {
   float softcap = 0.0f;    // scores = softcap * tanh(scores / softcap) when > 0
   int64_t window = 0;      // sliding window in tokens; 0: all earlier keys
   int64_t block_size = 0;  // pool rows per block-table entry (> 0)
+  // An upper bound on any one sequence's q_len, known on the host (0: unknown, N). A device
+  // kernel plans its query tiles from it instead of from N (a decode batch of 128 sequences
+  // would otherwise launch 128 x 128 tiles, all but 128 empty). Checked when seqs is on the CPU.
+  int64_t max_q_len = 0;
 };
 // q: (N, H, D) f32 with H a multiple of KVH (GQA); k_pool, v_pool: (S, KVH, D) f32/f16/bf16;
 // block_table: (B, M) i32; seqs: (B, 3) i32 rows [q_begin, q_len, past], whose query ranges

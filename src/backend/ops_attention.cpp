@@ -25,7 +25,7 @@ void check_same_device(const char* op, const Tensor& a, const char* name, const 
 
 // Validates the per-sequence rows of `seqs` against the query count, the table and the pool.
 void check_tables(const Tensor& block_table, const Tensor& seqs, int64_t n_queries,
-                  int64_t pool_rows, int64_t block_size) {
+                  int64_t pool_rows, int64_t block_size, int64_t max_q_len) {
   const Tensor table = contiguous(block_table);
   const Tensor info = contiguous(seqs);
   const auto* pt = static_cast<const int32_t*>(table.storage()->data()) + table.offset();
@@ -38,6 +38,8 @@ void check_tables(const Tensor& block_table, const Tensor& seqs, int64_t n_queri
                ErrorKind::kInvalidArgument,
                "attention: sequence {} has q_begin {}, q_len {}, past {} outside {} queries", b,
                begin, len, past, n_queries);
+    WICK_CHECK(max_q_len == 0 || len <= max_q_len, ErrorKind::kInvalidArgument,
+               "attention: sequence {} has q_len {} above max_q_len {}", b, len, max_q_len);
     const int64_t used_blocks = (past + len + block_size - 1) / block_size;
     WICK_CHECK(used_blocks <= M, ErrorKind::kInvalidArgument,
                "attention: sequence {} spans {} keys = {} blocks of {}, table has {} columns", b,
@@ -90,18 +92,18 @@ Tensor attention(const Tensor& q, const Tensor& k_pool, const Tensor& v_pool,
              dtype_name(block_table.dtype()), block_table.shape().str(), dtype_name(seqs.dtype()),
              seqs.shape().str());
   WICK_CHECK(params.block_size > 0 && k_pool.dim(0) % params.block_size == 0 &&
-                 params.window >= 0 && params.softcap >= 0.0f,
+                 params.window >= 0 && params.softcap >= 0.0f && params.max_q_len >= 0,
              ErrorKind::kInvalidArgument,
-             "attention: block_size {} must divide the pool's {} rows; window {} and softcap {} "
-             "must be >= 0",
-             params.block_size, k_pool.dim(0), params.window, params.softcap);
+             "attention: block_size {} must divide the pool's {} rows; window {}, softcap {} and "
+             "max_q_len {} must be >= 0",
+             params.block_size, k_pool.dim(0), params.window, params.softcap, params.max_q_len);
   check_same_device(op, q, "k_pool", k_pool);
   check_same_device(op, q, "v_pool", v_pool);
   check_same_device(op, q, "block_table", block_table);
   check_same_device(op, q, "seqs", seqs);
   require(k_pool.is_contiguous() && v_pool.is_contiguous(), op, "pools must be contiguous");
   if (block_table.device().is_cpu())
-    check_tables(block_table, seqs, q.dim(0), k_pool.dim(0), params.block_size);
+    check_tables(block_table, seqs, q.dim(0), k_pool.dim(0), params.block_size, params.max_q_len);
 
   Tensor out = Tensor::empty(q.shape(), DType::kF32, q.device());
   OpAttrs attrs;
@@ -109,6 +111,7 @@ Tensor attention(const Tensor& q, const Tensor& k_pool, const Tensor& v_pool,
   attrs.attn_softcap = params.softcap;
   attrs.mask_window = params.window;
   attrs.block_size = params.block_size;
+  attrs.attn_max_q_len = params.max_q_len;
   const Tensor inputs[5] = {contiguous(q), k_pool, v_pool, contiguous(block_table),
                             contiguous(seqs)};
   Tensor outputs[1] = {out};

@@ -71,6 +71,7 @@ bool graphs_from_env() {
 struct Packed {
   std::vector<int32_t> data;
   int64_t n = 0, b = 0, m = 0, r = 0;
+  int64_t max_q_len = 0;  // the longest sequence's new tokens (attention plans from it)
 };
 
 Packed pack(const BatchLayout& bl, const nn::KvBatchHost& kv) {
@@ -78,6 +79,7 @@ Packed pack(const BatchLayout& bl, const nn::KvBatchHost& kv) {
   p.n = static_cast<int64_t>(bl.ids.size());
   p.b = kv.batch;
   p.m = kv.columns;
+  for (const nn::SeqSlice& s : bl.slices) p.max_q_len = std::max(p.max_q_len, s.length);
   const bool every_row = static_cast<int64_t>(bl.logit_rows.size()) == p.n;
   p.r = every_row ? 0 : static_cast<int64_t>(bl.logit_rows.size());
   p.data.reserve(static_cast<size_t>(3 * p.n + 3 * p.b + p.b * p.m + p.r));
@@ -193,6 +195,7 @@ Inputs views_of(const Tensor& buf, const Packed& p, int64_t max_position) {
   in.kv.slots = take(p.n);
   in.kv.seqs = take(3 * p.b).reshape(Shape{p.b, 3});
   in.kv.block_table = take(p.b * p.m).reshape(Shape{p.b, p.m});
+  in.kv.max_q_len = p.max_q_len;
   if (p.r > 0) in.logit_rows = take(p.r);
   in.max_position = max_position;
   return in;

@@ -47,6 +47,7 @@ Tensor Attention::operator()(const Tensor& x, const Tensor& positions, int64_t m
   params.softcap = cfg.softcap;
   params.window = cfg.window;
   params.block_size = cache.block_size();
+  params.max_q_len = batch.max_q_len;
   Tensor out =
       attention(q, cache.keys(layer), cache.values(layer), batch.block_table, batch.seqs, params);
   return o_proj(out.reshape(Shape{N, cfg.n_heads * D}));

@@ -266,6 +266,7 @@ KvBatch KvCache::prepare(std::span<const SeqSlice> slices) {
   batch.slots = Tensor::from_vector<int32_t>(Shape{static_cast<int64_t>(h.slots.size())}, h.slots);
   batch.block_table = Tensor::from_vector<int32_t>(Shape{h.batch, h.columns}, h.block_table);
   batch.seqs = Tensor::from_vector<int32_t>(Shape{h.batch, 3}, h.seqs);
+  for (const SeqSlice& s : slices) batch.max_q_len = std::max(batch.max_q_len, s.length);
   if (!opt_.device.is_cpu()) {
     batch.slots = to_device(batch.slots, opt_.device);
     batch.block_table = to_device(batch.block_table, opt_.device);

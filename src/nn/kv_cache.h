@@ -40,6 +40,7 @@ struct KvBatch {
   Tensor slots;        // (N) i32: the pool row of each new token
   Tensor block_table;  // (B, M) i32: per sequence of the batch, its blocks
   Tensor seqs;         // (B, 3) i32: q_begin, q_len, past
+  int64_t max_q_len = 0;  // the largest q_len in seqs (0: not known on the host)
 };
 
 // The same tables on the host, as prepare_host() builds them: slots (N), block_table (batch x

@@ -30,7 +30,8 @@ struct Seq {
 
 // Runs attention on both devices over a shuffled block table; returns max |cpu - gpu|.
 double attention_gap(int64_t H, int64_t KVH, int64_t D, int64_t bs, const std::vector<Seq>& seqs,
-                     DType pool, int64_t window, float softcap, float q_range = 1.0f) {
+                     DType pool, int64_t window, float softcap, float q_range = 1.0f,
+                     bool bound_q_len = false) {
   parity::Rng rng(static_cast<uint64_t>(H * 131 + D * 7 + seqs.size() + window));
   int64_t N = 0, M = 0;
   for (const Seq& s : seqs) {
@@ -60,6 +61,8 @@ double attention_gap(int64_t H, int64_t KVH, int64_t D, int64_t bs, const std::v
   p.softcap = softcap;
   p.window = window;
   p.block_size = bs;
+  if (bound_q_len)  // the host's bound on one sequence's rows: fewer query tiles on the GPU
+    for (const Seq& s : seqs) p.max_q_len = std::max(p.max_q_len, s.len);
   const std::vector<float> want = attention(q, k, v, t, sq, p).to_float_vector();
   const Device g = Device::cuda();
   const Tensor got = attention(to_device(q, g), to_device(k, g), to_device(v, g), to_device(t, g),
@@ -120,6 +123,24 @@ TEST(CudaAttention, TensorCorePeakedScores) {
   // q in [-8, 8]: scores of std ~4 (a peaked softmax; the online max moves between key tiles).
   // The scores' f16 rounding now matters (|s| * 2^-11 each), so the bound is scaled by 4.
   EXPECT_LE(attention_gap(8, 2, 128, 16, {{200, 0}}, DType::kF16, 0, 0.0f, 8.0f), 4 * kTc);
+}
+
+// With max_q_len the kernels plan query tiles for the longest sequence instead of for all N rows:
+// a decode batch (1 row each), a mixed batch and multi-sequence prefill give the same results.
+TEST(CudaAttention, MaxQLenBoundsTheQueryTiles) {
+  REQUIRE_GPU();
+  std::vector<Seq> decode;
+  for (int i = 0; i < 100; ++i) decode.push_back({1, 3 + 37 * i % 700});
+  EXPECT_LE(attention_gap(32, 8, 128, 16, decode, DType::kF32, 0, 0.0f, 1.0f, true), 2e-5);
+  EXPECT_LE(attention_gap(16, 1, 64, 16, {{1, 500}, {40, 10}, {1, 3}, {7, 0}}, DType::kF16, 0,
+                          0.0f, 1.0f, true),
+            kTc);
+  EXPECT_LE(attention_gap(32, 8, 128, 16, {{37, 0}, {129, 300}, {16, 5}}, DType::kBF16, 0, 0.0f,
+                          1.0f, true),
+            kTc);
+  EXPECT_LE(attention_gap(8, 4, 256, 16, {{1, 600}, {90, 30}, {1, 5}}, DType::kBF16, 128, 50.0f,
+                          1.0f, true),
+            2e-5);
 }
 
 TEST(CudaAttention, GemmaHeadDimWindowAndSoftcap) {

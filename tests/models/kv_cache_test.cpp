@@ -60,8 +60,16 @@ void check_paged_matches_contiguous(DType dtype, int64_t window, float tol) {
     Tensor k2 = concat({k, random({1, KVH, D}, seed++)}, 0);
     Tensor v2 = concat({v, random({1, KVH, D}, seed++)}, 0);
     KvBatch batch = cache.prepare(slices);
+    EXPECT_EQ(batch.max_q_len, n);  // the longer of the two sequences' new rows
     cache.store(0, batch, k2, v2);
-    AttentionParams p{cfg.scale, 0.0f, window, cache.block_size()};
+    AttentionParams p{cfg.scale, 0.0f, window, cache.block_size(), batch.max_q_len};
+    if (n > 1) {  // a bound below a sequence's q_len is refused (checked on CPU tables)
+      AttentionParams low = p;
+      low.max_q_len = n - 1;
+      EXPECT_THROW(
+          attention(q2, cache.keys(0), cache.values(0), batch.block_table, batch.seqs, low),
+          Error);
+    }
     Tensor got = attention(q2, cache.keys(0), cache.values(0), batch.block_table, batch.seqs, p);
     const std::vector<int32_t> ids7(static_cast<size_t>(n), 1), ids9(1, 2);
     cache.commit(7, ids7);

@@ -66,6 +66,7 @@ void attention_kernel(const OpCall& call) {
   a.window = call.attrs.mask_window;
   a.scale = call.attrs.attn_scale;
   a.softcap = call.attrs.attn_softcap;
+  a.max_q_len = call.attrs.attn_max_q_len;
   WICK_CHECK(a.D <= 256, ErrorKind::kUnsupported,
              "cuda attention: head_dim {} (q {}) is above the kernel's 256", a.D, q.shape().str());
   cudaStream_t s = stream_for(out);

@@ -271,7 +271,7 @@ AttentionPlan plan_attention(const AttentionArgs& a, int sm_count) {
   const int64_t vectors = p.rows_per_block * p.heads_per_block;
   p.queries_per_warp = 1;
   while (p.queries_per_warp * kWarps < vectors) p.queries_per_warp *= 2;
-  p.q_tiles = (a.N + p.rows_per_block - 1) / p.rows_per_block;
+  p.q_tiles = (attention_max_rows(a) + p.rows_per_block - 1) / p.rows_per_block;
   p.n_splits = 1;
   if (decode) {
     const int64_t blocks = a.B * a.KVH * p.head_slices;

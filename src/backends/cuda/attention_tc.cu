@@ -318,7 +318,7 @@ AttentionPlan plan_attention_tc(const AttentionArgs& a) {
     if (group % d == 0) p.heads_per_block = d;
   p.head_slices = group / p.heads_per_block;
   p.rows_per_block = kTcRows / p.heads_per_block;
-  p.q_tiles = (a.N + p.rows_per_block - 1) / p.rows_per_block;
+  p.q_tiles = (attention_max_rows(a) + p.rows_per_block - 1) / p.rows_per_block;
   return p;
 }
 

@@ -146,6 +146,7 @@ struct AttentionArgs {
   float* out = nullptr;            // (N, H, D)
   Elem pool = Elem::kF32;
   int64_t N = 0, H = 0, KVH = 0, D = 0, B = 0, M = 0, pool_rows = 0, block_size = 0, window = 0;
+  int64_t max_q_len = 0;  // bound on one sequence's q_len (0: N); query tiles are planned from it
   float scale = 1.0f, softcap = 0.0f;
 };
 // How the keys and queries are cut into blocks (attention.cu: plan_attention).
@@ -155,6 +156,10 @@ struct AttentionPlan {
   int n_splits = 1;  // > 1: keys split across blocks, partials merged by a second kernel
 };
 AttentionPlan plan_attention(const AttentionArgs& a, int sm_count);
+// The most query rows one sequence of the batch can have: max_q_len when given, else N.
+inline int64_t attention_max_rows(const AttentionArgs& a) {
+  return a.max_q_len > 0 && a.max_q_len < a.N ? a.max_q_len : a.N;
+}
 // scratch: n_splits * N * H * (D + 2) floats when plan.n_splits > 1, else unused.
 void launch_attention(cudaStream_t s, const AttentionArgs& a, const AttentionPlan& plan,
                       float* scratch);
