@@ -203,6 +203,39 @@ TEST(QPack, LinearMatchesReference) {
   }
 }
 
+// Within each prefill regime a row's output does not depend on the batch around it, bit for bit:
+// 3-15 rows (row-dot tiles): the first 3 rows alone equal them inside batches of 7 and 15;
+// 16+ rows (panels): the first 16 alone equal them inside batches of 33 and 47 (other rows
+// random), at 1 and 2 threads. Across regimes results differ: 1-2 rows (GEMV) quantize the
+// activations in one pass, the panels in two (docs/cpu-performance.md).
+TEST(QPack, RowsDoNotDependOnTheBatchWithinARegime) {
+  for (const DType dt : kPackedTypes) {
+    if (!packing_on(dt)) GTEST_SKIP() << "CPU lacks AVX-512 VNNI";
+    const int64_t n = 70, k = dtype_info(dt).block_size == 256 ? 768 : 544;
+    const Weight w = make_weight(dt, n, k, 11);
+    const Tensor p = prepare_linear_weight(w.w);
+    for (int threads : {1, 2}) {
+      Threads pool(threads);
+      for (auto [rows, batches] :
+           {std::pair<int64_t, std::vector<int64_t>>{3, {7, 15}}, {16, {33, 47}}}) {
+        const std::vector<float> head = random_floats(static_cast<size_t>(rows * k), 12);
+        const std::vector<float> alone =
+            linear(Tensor::from_floats({rows, k}, head), p, Tensor()).to_float_vector();
+        for (int64_t m : batches) {
+          std::vector<float> xv =
+              random_floats(static_cast<size_t>(m * k), 13 + static_cast<uint32_t>(m));
+          std::copy(head.begin(), head.end(), xv.begin());
+          const std::vector<float> got =
+              linear(Tensor::from_floats({m, k}, xv), p, Tensor()).to_float_vector();
+          const std::vector<float> first(got.begin(), got.begin() + rows * n);
+          EXPECT_EQ(first, alone) << dtype_name(dt) << " rows " << rows << " in " << m << " t "
+                                  << threads;
+        }
+      }
+    }
+  }
+}
+
 // Decode: the packed kernels do the integer math of the row dots (qdot_ref.cpp) on the same
 // quantized activations; only f32 rounding differs.
 TEST(QPack, DecodeMatchesScalarIntegerReference) {
